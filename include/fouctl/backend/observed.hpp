@@ -1,0 +1,35 @@
+#pragma once
+// A snapshot of what the kernel has, in the current network namespace, that fouctl cares
+// about; read once per command so every decision in it sees one consistent picture.
+#include <optional>
+#include <vector>
+
+#include "fouctl/backend/ownership.hpp"
+#include "fouctl/nl/addr.hpp"
+#include "fouctl/nl/fou.hpp"
+#include "fouctl/nl/link.hpp"
+#include "fouctl/nl/route.hpp"
+
+namespace fouctl::backend {
+
+struct Observed {
+  std::vector<nl::LinkInfo> links;
+  std::vector<nl::FouPort> ports; // empty when the kernel has no FOU
+  std::vector<nl::RouteInfo> routes;
+  std::vector<nl::AddrInfo> addrs;
+
+  [[nodiscard]] const nl::LinkInfo *link_by_name(const std::string &name) const;
+  [[nodiscard]] const nl::LinkInfo *link_by_index(int ifindex) const;
+  // The fouctl-owned link whose mark names this receive port, if any.
+  [[nodiscard]] const nl::LinkInfo *owned_by_port(std::uint16_t rx_port) const;
+  [[nodiscard]] std::vector<const nl::LinkInfo *> owned() const;
+  [[nodiscard]] std::vector<nl::RouteInfo> routes_of(int ifindex) const;
+  [[nodiscard]] std::vector<util::Prefix> addrs_of(int ifindex) const;
+  // The plain IPv4 FOU receive port fouctl opens for a tunnel (no local/peer binding).
+  [[nodiscard]] std::optional<nl::FouPort> fou_port(std::uint16_t port) const;
+};
+
+// Reads links, addresses and routes over `rt`, FOU ports over `genl` when given.
+util::Result<Observed> observe(nl::Socket &rt, nl::Socket *genl, int fou_family);
+
+} // namespace fouctl::backend

@@ -1,0 +1,27 @@
+#pragma once
+// What `fouctl status` reports for one tunnel, whatever its backend.
+#include <string>
+#include <vector>
+
+#include "fouctl/nl/link.hpp"
+#include "fouctl/util/ip.hpp"
+
+namespace fouctl::backend {
+
+struct TunnelStatus {
+  std::string name;
+  std::string mode; // "kernel" or "userspace"
+  int ifindex = 0;
+  bool up = false;
+  std::uint16_t rx_port = 0;
+  std::uint16_t tx_port = 0;
+  bool rx_port_open = false; // kernel: the FOU port exists
+  util::IpAddr peer;
+  util::IpAddr local;
+  std::uint32_t mtu = 0;
+  std::vector<util::Prefix> routes;
+  std::vector<util::Prefix> addresses;
+  nl::LinkCounters counters;
+};
+
+} // namespace fouctl::backend

@@ -1,0 +1,47 @@
+#pragma once
+// The model of one tunnel, shared by the command line and (later) the config file.
+// Pure: no syscalls, so every rule here is unit-tested.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fouctl/util/ip.hpp"
+#include "fouctl/util/result.hpp"
+
+namespace fouctl::config {
+
+enum class Mode { automatic, kernel, userspace };
+
+const char *to_string(Mode m);
+util::Result<Mode> parse_mode(const std::string &s);
+
+constexpr std::uint32_t k_default_mtu = 1472; // 1500 - 20 (IPv4) - 8 (UDP), as in the seed
+constexpr std::uint32_t k_min_mtu = 68;       // RFC 791 minimum; the kernel's ipip min_mtu
+constexpr std::uint32_t k_max_mtu = 65507;    // 65535 - 20 - 8: the largest UDP payload over IPv4
+
+struct TunnelSpec {
+  std::string name;
+  std::uint16_t rx_port = 0;
+  std::uint16_t tx_port = 0;
+  std::vector<util::Prefix> routes;    // REMOTE on the command line
+  std::uint32_t mtu = k_default_mtu;
+  util::IpAddr peer;                   // underlay address of the other end
+  util::IpAddr local;                  // underlay source; unset = chosen by fouctl/kernel
+  std::vector<util::Prefix> addresses; // addresses of the tunnel device
+  Mode mode = Mode::automatic;
+};
+
+// The device name fouctl uses when none is given: stable, derived from the receive port.
+std::string default_name(std::uint16_t rx_port);
+
+// Rejects names the kernel would refuse or that fouctl could confuse with a port number.
+util::Status validate_name(const std::string &name);
+// "1".."65535", strictly decimal.
+util::Result<std::uint16_t> parse_port(const std::string &text, const char *what);
+util::Result<std::uint32_t> parse_mtu(const std::string &text);
+
+// Cross-field checks of a complete spec (address families, MTU range, loopback rules).
+util::Status validate(const TunnelSpec &spec);
+
+} // namespace fouctl::config

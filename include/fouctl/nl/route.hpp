@@ -1,0 +1,37 @@
+#pragma once
+// rtnetlink routes. fouctl tags the routes it makes with its own rtm_protocol so that it
+// finds and removes only those (`ip route show proto 252`).
+#include <cstdint>
+#include <vector>
+
+#include "fouctl/nl/message.hpp"
+#include "fouctl/nl/socket.hpp"
+
+namespace fouctl::nl {
+
+// Unassigned in iproute2's rt_protos; shown as "proto 252".
+constexpr std::uint8_t k_rtprot_fouctl = 252;
+
+struct RouteInfo {
+  util::Prefix dst;
+  int oif = 0;
+  std::uint32_t table = 254; // RT_TABLE_MAIN
+  std::uint8_t protocol = k_rtprot_fouctl;
+  std::uint8_t type = 1;     // RTN_UNICAST
+  std::uint32_t metric = 0;
+  bool operator==(const RouteInfo &) const = default;
+};
+
+// ip route add DST dev #OIF proto 252 scope link (EXCL: never replace someone's route)
+Result<Message> build_route_add(const RouteInfo &r);
+// ip route del DST dev #OIF proto 252
+Result<Message> build_route_del(const RouteInfo &r);
+// ip route show table all
+Result<Message> build_route_dump(int family_af);
+Result<RouteInfo> parse_route(const Reply &r);
+
+Result<std::vector<RouteInfo>> route_list(Socket &rt);
+Status route_add(Socket &rt, const RouteInfo &r);
+Status route_del(Socket &rt, const RouteInfo &r);
+
+} // namespace fouctl::nl

@@ -1,0 +1,30 @@
+#pragma once
+// A netlink socket (libnl) that sends one request and collects its replies, with the
+// kernel's extended-ACK text attached to any error. Every receive is bounded by a timeout.
+#include <memory>
+#include <vector>
+
+#include <netlink/socket.h>
+
+#include "fouctl/nl/message.hpp"
+
+namespace fouctl::nl {
+
+class Socket {
+public:
+  // protocol: NETLINK_ROUTE or NETLINK_GENERIC.
+  static Result<Socket> open(int protocol);
+
+  // Sends `msg` (NLM_F_ACK is added unless it is a dump) and returns the data replies:
+  // the dump's messages, or a "do" request's answer. A kernel error becomes an Error
+  // with errnum and ext_ack set.
+  Result<std::vector<Reply>> request(Message &msg);
+  // The id of a generic netlink family; ErrorKind::missing if the kernel has none.
+  Result<int> genl_family(const char *name);
+
+private:
+  explicit Socket(nl_sock *s) : m_sock(s, &nl_socket_free) {}
+  std::unique_ptr<nl_sock, decltype(&nl_socket_free)> m_sock;
+};
+
+} // namespace fouctl::nl

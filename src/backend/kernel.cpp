@@ -1,0 +1,296 @@
+#include "fouctl/backend/kernel.hpp"
+
+#include <linux/if_tunnel.h>
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "fouctl/backend/transaction.hpp"
+#include "fouctl/kmod/modules.hpp"
+#include "fouctl/nl/addr.hpp"
+#include "fouctl/nl/fou.hpp"
+#include "fouctl/nl/route.hpp"
+
+namespace fouctl::backend {
+
+using util::ErrorKind;
+using util::fail;
+using util::Result;
+using util::Status;
+
+util::Result<KernelBackend> KernelBackend::open() {
+  FOUCTL_TRY_ASSIGN(auto rt, nl::Socket::open(NETLINK_ROUTE));
+  return KernelBackend(std::move(rt));
+}
+
+Status KernelBackend::ensure_available(bool load_modules) {
+  if (m_fou_family >= 0)
+    return {};
+  FOUCTL_TRY_ASSIGN(auto genl, nl::Socket::open(NETLINK_GENERIC));
+  auto family = genl.genl_family("fou");
+  if (!family && !load_modules)
+    return tl::unexpected(family.error());
+  if (!family) {
+    // The fou module has no alias for on-demand loading: load it ourselves.
+    FOUCTL_TRY(kmod::load_module("fou", "CONFIG_NET_FOU"));
+    family = genl.genl_family("fou");
+    if (!family)
+      return fail(ErrorKind::missing, "the 'fou' module is loaded but its netlink family is not");
+  }
+  // ipip would auto-load on RTM_NEWLINK, but loading it here gives a clear message.
+  FOUCTL_TRY(kmod::load_module("ipip", "CONFIG_NET_IPIP"));
+  m_genl.emplace(std::move(genl));
+  m_fou_family = *family;
+  return {};
+}
+
+util::Result<Observed> KernelBackend::observe() {
+  return backend::observe(m_rt, m_genl ? &*m_genl : nullptr, m_fou_family);
+}
+
+TunnelStatus KernelBackend::status_of(const nl::LinkInfo &link, const Observed &obs) const {
+  TunnelStatus s;
+  auto mark = parse_mark(link.alias);
+  s.name = link.name;
+  s.mode = mark ? mark->mode : "kernel";
+  s.ifindex = link.ifindex;
+  s.up = link.is_up();
+  s.rx_port = mark ? mark->rx_port : 0;
+  s.mtu = link.mtu;
+  if (link.tunnel) {
+    s.tx_port = link.tunnel->encap_dport;
+    s.peer = link.tunnel->remote;
+    s.local = link.tunnel->local;
+  }
+  s.rx_port_open = obs.fou_port(s.rx_port).has_value();
+  for (const auto &r : obs.routes_of(link.ifindex))
+    s.routes.push_back(r.dst);
+  s.addresses = obs.addrs_of(link.ifindex);
+  s.counters = link.counters;
+  return s;
+}
+
+std::vector<std::string> differences(const config::TunnelSpec &spec, const TunnelStatus &now) {
+  std::vector<std::string> d;
+  auto differ = [&](const std::string &what, const std::string &have, const std::string &want) {
+    if (have != want)
+      d.push_back(what + " is " + have + ", not " + want);
+  };
+  differ("mode", now.mode, spec.mode == config::Mode::userspace ? "userspace" : now.mode);
+  differ("receive port", std::to_string(now.rx_port), std::to_string(spec.rx_port));
+  differ("transmit port", std::to_string(now.tx_port), std::to_string(spec.tx_port));
+  differ("peer", now.peer.to_string(), spec.peer.to_string());
+  if (spec.local.is_set())
+    differ("local", now.local.to_string(), spec.local.to_string());
+  differ("MTU", std::to_string(now.mtu), std::to_string(spec.mtu));
+  // Missing routes and addresses are simply added (an interrupted run is completed);
+  // a route fouctl made that is not asked for means different settings. Addresses added
+  // by hand (as the seed README does) are left alone.
+  for (const auto &r : now.routes)
+    if (std::find(spec.routes.begin(), spec.routes.end(), r) == spec.routes.end())
+      d.push_back("it routes " + r.to_string() + ", which is not asked for");
+  return d;
+}
+
+// Without --local, a loopback tunnel gets the lowest 127.0.0.N whose (local, remote) pair no
+// other ipip device uses: the kernel matches received packets to a tunnel by outer
+// addresses only, so two loopback tunnels must differ there. The first tunnel gets
+// 127.0.0.1, which is exactly the seed script's setup.
+util::Result<util::IpAddr> KernelBackend::choose_local(const config::TunnelSpec &spec,
+                                                       const Observed &obs) const {
+  auto taken = [&](const util::IpAddr &local) {
+    for (const auto &l : obs.links)
+      if (l.kind == "ipip" && l.tunnel && l.tunnel->remote == spec.peer &&
+          l.tunnel->local == local && l.tunnel->link == 0)
+        return &l;
+    return static_cast<const nl::LinkInfo *>(nullptr);
+  };
+  if (spec.local.is_set() || !spec.peer.is_loopback()) {
+    if (const auto *other = taken(spec.local)) {
+      auto e = fail(ErrorKind::conflict,
+                    "device '" + other->name + "' already tunnels " + spec.local.to_string() +
+                        " -> " + spec.peer.to_string() +
+                        " and the kernel tells tunnels apart by their outer addresses only");
+      e.value().hint = "give this tunnel a different --local address";
+      return e;
+    }
+    return spec.local;
+  }
+  for (int n = 1; n < 255; ++n) {
+    auto candidate = util::IpAddr::from_v4_be(htonl(0x7f000000u | static_cast<unsigned>(n)));
+    if (!taken(candidate))
+      return candidate;
+  }
+  return fail(ErrorKind::conflict, "every local address 127.0.0.1-254 towards " +
+                                       spec.peer.to_string() + " is in use; give --local");
+}
+
+static std::string mark_command(const std::string &name, const std::string &mark) {
+  return "ip link set dev " + name + " alias \"" + mark + "\" up";
+}
+
+util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &reporter) {
+  for (const auto &r : spec.routes)
+    if (r.addr.family != 4)
+      return fail(ErrorKind::usage, "REMOTE '" + r.to_string() +
+                                        "' is IPv6, but a kernel ipip tunnel carries IPv4 only");
+  FOUCTL_TRY(ensure_available());
+  FOUCTL_TRY_ASSIGN(auto obs, observe());
+
+  const nl::LinkInfo *existing = obs.link_by_name(spec.name);
+  if (existing && !parse_mark(existing->alias)) {
+    auto e = fail(ErrorKind::conflict, "device '" + spec.name + "' exists and was not made by fouctl" +
+                                           (existing->kind.empty() ? "" : " (" + existing->kind + ")"));
+    e.value().hint = "choose another name with --name";
+    return e;
+  }
+  if (const auto *holder = obs.owned_by_port(spec.rx_port); holder && holder != existing)
+    return fail(ErrorKind::conflict, "receive port " + std::to_string(spec.rx_port) +
+                                         " belongs to fouctl tunnel '" + holder->name + "'");
+  if (existing) {
+    auto now = status_of(*existing, obs);
+    auto diff = differences(spec, now);
+    if (now.mode != "kernel")
+      diff.insert(diff.begin(), "it is a " + now.mode + " tunnel");
+    if (!diff.empty()) {
+      std::string all;
+      for (const auto &d : diff)
+        all += (all.empty() ? "" : ", ") + d;
+      auto e = fail(ErrorKind::conflict, "tunnel '" + spec.name + "' is up with other settings: " + all);
+      e.value().hint = "run 'fouctl down " + spec.name + "' first";
+      return e;
+    }
+  }
+  if (!existing && obs.fou_port(spec.rx_port)) {
+    auto e = fail(ErrorKind::conflict, "FOU port " + std::to_string(spec.rx_port) +
+                                           " is already open and fouctl did not open it");
+    e.value().hint = "see 'ip fou show'";
+    return e;
+  }
+  for (const auto &r : spec.routes)
+    for (const auto &have : obs.routes)
+      if (have.dst == r && have.table == 254 &&
+          !(existing && have.oif == existing->ifindex && have.protocol == nl::k_rtprot_fouctl)) {
+        const auto *dev = obs.link_by_index(have.oif);
+        return fail(ErrorKind::conflict, "a route to " + r.to_string() + " already exists" +
+                                             (dev ? " via '" + dev->name + "'" : ""));
+      }
+
+  util::IpAddr local;
+  if (existing) {
+    local = existing->tunnel ? existing->tunnel->local : util::IpAddr{};
+  } else {
+    FOUCTL_TRY_ASSIGN(local, choose_local(spec, obs));
+  }
+
+  Transaction tx(reporter);
+  bool changed = false;
+  int ifindex = existing ? existing->ifindex : 0;
+  auto step = [&](Status s) -> Status {
+    if (!s)
+      return tl::unexpected(tx.fail_and_rollback(s.error()));
+    changed = true;
+    return {};
+  };
+
+  if (!existing) {
+    nl::IpipLinkSpec link;
+    link.name = spec.name;
+    link.mtu = spec.mtu;
+    link.tunnel.local = local;
+    link.tunnel.remote = spec.peer;
+    link.tunnel.encap_type = TUNNEL_ENCAP_FOU;
+    link.tunnel.encap_dport = spec.tx_port;
+    FOUCTL_TRY(step(tx.run(
+        nl::ipip_ip_command(link),
+        [&]() -> Status {
+          auto idx = nl::ipip_create(m_rt, link);
+          if (!idx) {
+            auto e = idx.error();
+            if (e.errnum == EINVAL && e.ext_ack.empty())
+              e.hint = "the kernel may lack FOU encapsulation for ip tunnels "
+                       "(CONFIG_NET_FOU_IP_TUNNELS)";
+            return tl::unexpected(e);
+          }
+          ifindex = *idx;
+          return {};
+        },
+        "ip link del dev " + spec.name, [&]() { return nl::link_del(m_rt, ifindex); })));
+  }
+  if (!existing || !existing->is_up()) {
+    auto mark = format_mark({"kernel", spec.rx_port, spec.tx_port});
+    FOUCTL_TRY(step(tx.run(mark_command(spec.name, mark),
+                           [&]() { return nl::link_set(m_rt, ifindex, std::nullopt, mark, true); },
+                           {}, {})));
+  }
+  if (!obs.fou_port(spec.rx_port)) {
+    nl::FouPort port;
+    port.port = spec.rx_port;
+    FOUCTL_TRY(step(tx.run(
+        port.ip_command("add"),
+        [&]() -> Status {
+          auto r = nl::fou_add(*m_genl, m_fou_family, port);
+          if (!r && r.error().errnum == EADDRINUSE)
+            r.error().hint = "another program has UDP port " + std::to_string(port.port) +
+                             " open (see 'ss -ulpn')";
+          return r;
+        },
+        port.ip_command("del"), [&, port]() { return nl::fou_del(*m_genl, m_fou_family, port); })));
+  }
+  auto have_addrs = obs.addrs_of(ifindex);
+  for (const auto &a : spec.addresses) {
+    if (std::find(have_addrs.begin(), have_addrs.end(), a) != have_addrs.end())
+      continue;
+    nl::AddrInfo info{ifindex, a};
+    FOUCTL_TRY(step(tx.run("ip addr add " + a.to_string() + " dev " + spec.name,
+                           [&]() { return nl::addr_add(m_rt, info); },
+                           "ip addr del " + a.to_string() + " dev " + spec.name,
+                           [&, info]() { return nl::addr_del(m_rt, info); })));
+  }
+  auto have_routes = obs.routes_of(ifindex);
+  for (const auto &r : spec.routes) {
+    if (std::any_of(have_routes.begin(), have_routes.end(), [&](auto &h) { return h.dst == r; }))
+      continue;
+    nl::RouteInfo info;
+    info.dst = r;
+    info.oif = ifindex;
+    std::string cmd = "ip route add " + r.to_string() + " dev " + spec.name + " proto " +
+                      std::to_string(nl::k_rtprot_fouctl) + " scope link";
+    FOUCTL_TRY(step(tx.run(cmd, [&]() { return nl::route_add(m_rt, info); },
+                           "ip route del " + r.to_string() + " dev " + spec.name,
+                           [&, info]() { return nl::route_del(m_rt, info); })));
+  }
+  tx.commit();
+  return changed;
+}
+
+Status KernelBackend::down(const nl::LinkInfo &link, const Observed &obs, Reporter &reporter) {
+  auto mark = parse_mark(link.alias);
+  Status first_error;
+  auto keep = [&](Status s) {
+    if (!s && first_error)
+      first_error = s;
+  };
+  for (const auto &r : obs.routes_of(link.ifindex)) {
+    reporter.action("ip route del " + r.dst.to_string() + " dev " + link.name);
+    auto s = nl::route_del(m_rt, r);
+    if (!s && s.error().errnum != ESRCH) // gone already: fine
+      keep(s.map_error(util::context("removing route " + r.dst.to_string())));
+  }
+  if (mark) {
+    if (auto port = obs.fou_port(mark->rx_port)) {
+      reporter.action(port->ip_command("del"));
+      keep(nl::fou_del(*m_genl, m_fou_family, *port)
+               .map_error(util::context("closing FOU port " + std::to_string(port->port))));
+    }
+  }
+  reporter.action("ip link del dev " + link.name);
+  auto s = nl::link_del(m_rt, link.ifindex);
+  if (!s && s.error().errnum != ENODEV)
+    keep(s.map_error(util::context("deleting link '" + link.name + "'")));
+  return first_error;
+}
+
+} // namespace fouctl::backend

@@ -1,0 +1,93 @@
+#include <ostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "fouctl/backend/kernel.hpp"
+#include "fouctl/cli/commands.hpp"
+
+namespace fouctl::cli {
+
+namespace {
+
+nlohmann::json to_json(const backend::TunnelStatus &s) {
+  auto list = [](const std::vector<util::Prefix> &v) {
+    auto a = nlohmann::json::array();
+    for (const auto &p : v)
+      a.push_back(p.to_string());
+    return a;
+  };
+  const auto &c = s.counters;
+  return {
+      {"name", s.name},
+      {"mode", s.mode},
+      {"ifindex", s.ifindex},
+      {"up", s.up},
+      {"rx_port", s.rx_port},
+      {"rx_port_open", s.rx_port_open},
+      {"tx_port", s.tx_port},
+      {"peer", s.peer.to_string()},
+      {"local", s.local.is_set() ? nlohmann::json(s.local.to_string()) : nlohmann::json(nullptr)},
+      {"mtu", s.mtu},
+      {"routes", list(s.routes)},
+      {"addresses", list(s.addresses)},
+      {"counters",
+       {{"rx_packets", c.rx_packets},
+        {"rx_bytes", c.rx_bytes},
+        {"tx_packets", c.tx_packets},
+        {"tx_bytes", c.tx_bytes},
+        {"rx_dropped", c.rx_dropped},
+        {"tx_dropped", c.tx_dropped},
+        {"rx_errors", c.rx_errors},
+        {"tx_errors", c.tx_errors}}},
+  };
+}
+
+std::string join(const std::vector<util::Prefix> &v) {
+  if (v.empty())
+    return "(none)";
+  std::string out;
+  for (const auto &p : v)
+    out += (out.empty() ? "" : ", ") + p.to_string();
+  return out;
+}
+
+void print_text(const backend::TunnelStatus &s, std::ostream &out) {
+  out << fmt::format("tunnel {} ({}, {})\n", s.name, s.mode, s.up ? "up" : "down");
+  out << fmt::format("  receive port: {}{}\n", s.rx_port, s.rx_port_open ? "" : " (NOT OPEN)");
+  out << fmt::format("  send to:      {}:{} from {}\n", s.peer.to_string(), s.tx_port,
+                     s.local.to_string());
+  out << fmt::format("  mtu:          {}\n", s.mtu);
+  out << fmt::format("  routes:       {}\n", join(s.routes));
+  out << fmt::format("  addresses:    {}\n", join(s.addresses));
+  const auto &c = s.counters;
+  out << fmt::format("  rx:           {} packets, {} bytes, {} dropped, {} errors\n", c.rx_packets,
+                     c.rx_bytes, c.rx_dropped, c.rx_errors);
+  out << fmt::format("  tx:           {} packets, {} bytes, {} dropped, {} errors\n", c.tx_packets,
+                     c.tx_bytes, c.tx_dropped, c.tx_errors);
+}
+
+} // namespace
+
+util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostream &) {
+  FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
+  (void)kernel.ensure_available(false); // status works (without FOU ports) on kernels lacking FOU
+  FOUCTL_TRY_ASSIGN(auto obs, kernel.observe());
+  std::vector<backend::TunnelStatus> all;
+  for (const auto *l : obs.owned())
+    all.push_back(kernel.status_of(*l, obs));
+  if (inv.json) {
+    auto arr = nlohmann::json::array();
+    for (const auto &s : all)
+      arr.push_back(to_json(s));
+    out << nlohmann::json{{"tunnels", arr}}.dump(2) << '\n';
+  } else if (all.empty()) {
+    out << "no fouctl tunnels in this network namespace\n";
+  } else {
+    for (const auto &s : all)
+      print_text(s, out);
+  }
+  return k_exit_ok;
+}
+
+} // namespace fouctl::cli

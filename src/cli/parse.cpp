@@ -1,0 +1,115 @@
+// Command-line parsing with CLI11. Positional arguments keep the seed script's order:
+//   fouctl up RX_PORT TX_PORT REMOTE [MTU]    fouctl down RX_PORT|NAME
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <sstream>
+
+#include "fouctl/cli/invocation.hpp"
+#include "fouctl/version.hpp"
+
+namespace fouctl::cli {
+
+using util::ErrorKind;
+using util::fail;
+
+namespace {
+
+struct RawUp {
+  std::string rx, tx, remote, mtu, peer = "127.0.0.1", local, name, mode = "auto";
+  std::vector<std::string> addresses;
+};
+
+util::Result<config::TunnelSpec> build_spec(const RawUp &raw) {
+  config::TunnelSpec s;
+  FOUCTL_TRY_ASSIGN(s.rx_port, config::parse_port(raw.rx, "RX_PORT"));
+  FOUCTL_TRY_ASSIGN(s.tx_port, config::parse_port(raw.tx, "TX_PORT"));
+  std::stringstream remotes(raw.remote);
+  for (std::string item; std::getline(remotes, item, ',');) {
+    FOUCTL_TRY_ASSIGN(auto p, util::parse_prefix(item, true).map_error(util::context("REMOTE")));
+    s.routes.push_back(p);
+  }
+  if (!raw.mtu.empty()) {
+    FOUCTL_TRY_ASSIGN(s.mtu, config::parse_mtu(raw.mtu));
+  }
+  FOUCTL_TRY_ASSIGN(s.peer, util::parse_addr(raw.peer).map_error(util::context("--peer")));
+  if (!raw.local.empty()) {
+    FOUCTL_TRY_ASSIGN(s.local, util::parse_addr(raw.local).map_error(util::context("--local")));
+  }
+  for (const auto &a : raw.addresses) {
+    // An address keeps its host bits ("10.0.2.2/24"); a bare address is a /32 or /128.
+    FOUCTL_TRY_ASSIGN(auto p, util::parse_prefix(a, false).map_error(util::context("--address")));
+    s.addresses.push_back(p);
+  }
+  s.name = raw.name.empty() ? config::default_name(s.rx_port) : raw.name;
+  FOUCTL_TRY_ASSIGN(s.mode, config::parse_mode(raw.mode));
+  FOUCTL_TRY(config::validate(s));
+  return s;
+}
+
+} // namespace
+
+util::Result<Invocation> parse(const std::vector<std::string> &args) {
+  CLI::App app{"fouctl: set up foo-over-UDP (FOU/IPIP) tunnels", "fouctl"};
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", std::string("fouctl ") + k_version);
+  Invocation inv;
+  app.add_flag("-q,--quiet", inv.quiet, "Do not echo the actions performed");
+
+  RawUp raw;
+  auto *up = app.add_subcommand("up", "Bring a tunnel up (idempotent)");
+  up->add_option("RX_PORT", raw.rx, "UDP port the kernel listens on for tunnel packets")->required();
+  up->add_option("TX_PORT", raw.tx, "UDP port encapsulated packets are sent to")->required();
+  up->add_option("REMOTE", raw.remote, "Address or subnet routed through the tunnel (comma list)")
+      ->required();
+  up->add_option("MTU", raw.mtu, "Largest packet the link carries (68-65507, default 1472)");
+  up->add_option("--peer", raw.peer, "Underlay address of the other end (default 127.0.0.1)");
+  up->add_option("--local", raw.local, "Underlay source address");
+  up->add_option("--address", raw.addresses, "Address for the tunnel device (repeatable)")
+      ->allow_extra_args(false);
+  up->add_option("--name", raw.name, "Device name (default fou<RX_PORT>)");
+  up->add_option("--mode", raw.mode, "auto (default), kernel or userspace");
+
+  auto *down = app.add_subcommand("down", "Take a tunnel down");
+  down->add_option("TARGET", inv.target, "The tunnel's RX_PORT or device name")->required();
+
+  auto *status = app.add_subcommand("status", "Show fouctl's tunnels");
+  status->add_flag("--json", inv.json, "Machine-readable output (see fouctl(8))");
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 wants them reversed
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp &) {
+    inv.verb = Verb::help;
+    const CLI::App *sub = nullptr;
+    for (auto *s : {up, down, status})
+      if (s->parsed())
+        sub = s;
+    inv.help_text = sub ? sub->help() : app.help();
+    return inv;
+  } catch (const CLI::CallForVersion &) {
+    inv.verb = Verb::version;
+    inv.help_text = std::string("fouctl ") + k_version + "\n";
+    return inv;
+  } catch (const CLI::ParseError &e) {
+    return fail(ErrorKind::usage, e.what());
+  }
+  if (up->parsed()) {
+    inv.verb = Verb::up;
+    FOUCTL_TRY_ASSIGN(inv.spec, build_spec(raw));
+  } else if (down->parsed()) {
+    inv.verb = Verb::down;
+    if (inv.target.find_first_not_of("0123456789") == std::string::npos) {
+      FOUCTL_TRY(config::parse_port(inv.target, "RX_PORT"));
+    } else {
+      FOUCTL_TRY(config::validate_name(inv.target));
+    }
+  } else if (status->parsed()) {
+    inv.verb = Verb::status;
+  } else {
+    return fail(ErrorKind::usage, "no command given: use up, down or status (see 'fouctl --help')");
+  }
+  return inv;
+}
+
+} // namespace fouctl::cli

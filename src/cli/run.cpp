@@ -1,0 +1,68 @@
+#include <exception>
+#include <ostream>
+
+#include "fouctl/cli/commands.hpp"
+
+namespace fouctl::cli {
+
+void StreamReporter::action(std::string_view command) {
+  if (!m_quiet)
+    m_err << "[#] " << command << '\n' << std::flush;
+}
+
+void StreamReporter::note(std::string_view text) {
+  if (!m_quiet)
+    m_err << "fouctl: " << text << '\n' << std::flush;
+}
+
+namespace {
+
+struct VerbEntry {
+  Verb verb;
+  util::Result<int> (*fn)(const Invocation &, std::ostream &, std::ostream &);
+  const char *name;
+};
+
+constexpr VerbEntry k_verbs[] = {
+    {Verb::up, cmd_up, "up"},
+    {Verb::down, cmd_down, "down"},
+    {Verb::status, cmd_status, "status"},
+};
+
+int report(const util::Error &e, const char *verb, std::ostream &err) {
+  err << "fouctl" << (verb ? std::string(" ") + verb : std::string()) << ": " << e.describe()
+      << '\n';
+  return e.kind == util::ErrorKind::usage ? k_exit_usage : k_exit_failure;
+}
+
+} // namespace
+
+int execute(const Invocation &inv, std::ostream &out, std::ostream &err) {
+  if (inv.verb == Verb::help || inv.verb == Verb::version) {
+    out << inv.help_text;
+    return k_exit_ok;
+  }
+  for (const auto &v : k_verbs) {
+    if (v.verb != inv.verb)
+      continue;
+    auto r = v.fn(inv, out, err);
+    return r ? *r : report(r.error(), v.name, err);
+  }
+  return k_exit_usage;
+}
+
+int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &err) {
+  try {
+    auto inv = parse(args);
+    if (!inv) {
+      report(inv.error(), nullptr, err);
+      return k_exit_usage;
+    }
+    return execute(*inv, out, err);
+  } catch (const std::exception &e) {
+    err << "fouctl: internal error: " << e.what() << '\n';
+    return k_exit_failure;
+  }
+}
+
+} // namespace fouctl::cli

@@ -1,0 +1,114 @@
+#include "fouctl/config/tunnel.hpp"
+
+#include <charconv>
+
+namespace fouctl::config {
+
+using util::ErrorKind;
+using util::fail;
+
+const char *to_string(Mode m) {
+  switch (m) {
+  case Mode::automatic:
+    return "auto";
+  case Mode::kernel:
+    return "kernel";
+  case Mode::userspace:
+    return "userspace";
+  }
+  return "?";
+}
+
+util::Result<Mode> parse_mode(const std::string &s) {
+  if (s == "auto")
+    return Mode::automatic;
+  if (s == "kernel")
+    return Mode::kernel;
+  if (s == "userspace")
+    return Mode::userspace;
+  return fail(ErrorKind::usage, "mode '" + s + "' is not one of auto, kernel, userspace");
+}
+
+std::string default_name(std::uint16_t rx_port) { return "fou" + std::to_string(rx_port); }
+
+util::Status validate_name(const std::string &name) {
+  // IFNAMSIZ is 16 including the NUL; the kernel also refuses "." and "..", '/', ':' and
+  // whitespace (dev_valid_name).
+  if (name.empty() || name.size() > 15)
+    return fail(ErrorKind::usage, "device name '" + name + "' must be 1 to 15 characters");
+  if (name == "." || name == "..")
+    return fail(ErrorKind::usage, "device name '" + name + "' is reserved");
+  for (char c : name)
+    if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c < 0x21 || c > 0x7e)
+      return fail(ErrorKind::usage, "device name '" + name +
+                                        "' may not contain '/', ':', whitespace or non-ASCII");
+  if (name.find_first_not_of("0123456789") == std::string::npos)
+    return fail(ErrorKind::usage,
+                "device name '" + name + "' is all digits; 'fouctl down' would read it as a port");
+  return {};
+}
+
+static util::Result<std::uint32_t> parse_uint(const std::string &text, std::uint32_t lo,
+                                              std::uint32_t hi, const std::string &what) {
+  std::uint32_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v < lo || v > hi)
+    return fail(ErrorKind::usage, what + " '" + text + "' is not a number from " +
+                                      std::to_string(lo) + " to " + std::to_string(hi));
+  return v;
+}
+
+util::Result<std::uint16_t> parse_port(const std::string &text, const char *what) {
+  FOUCTL_TRY_ASSIGN(auto v, parse_uint(text, 1, 65535, what));
+  return static_cast<std::uint16_t>(v);
+}
+
+util::Result<std::uint32_t> parse_mtu(const std::string &text) {
+  return parse_uint(text, k_min_mtu, k_max_mtu, "MTU");
+}
+
+util::Status validate(const TunnelSpec &s) {
+  FOUCTL_TRY(validate_name(s.name));
+  if (s.rx_port == 0 || s.tx_port == 0)
+    return fail(ErrorKind::usage, "ports must be from 1 to 65535");
+  if (s.mtu < k_min_mtu || s.mtu > k_max_mtu)
+    return fail(ErrorKind::usage, "MTU " + std::to_string(s.mtu) + " is outside " +
+                                      std::to_string(k_min_mtu) + "-" + std::to_string(k_max_mtu));
+  if (s.peer.family != 4)
+    return fail(ErrorKind::usage, "peer '" + s.peer.to_string() +
+                                      "' must be an IPv4 address (FOU/IPIP runs over IPv4)");
+  if (s.peer.is_unspecified() || s.peer.is_multicast())
+    return fail(ErrorKind::usage, "peer '" + s.peer.to_string() + "' is not a unicast address");
+  if (s.local.is_set() && s.local.family != 4)
+    return fail(ErrorKind::usage, "local '" + s.local.to_string() + "' must be an IPv4 address");
+  if (s.local.is_set() && (s.local.is_unspecified() || s.local.is_multicast()))
+    return fail(ErrorKind::usage, "local '" + s.local.to_string() + "' is not a unicast address");
+  if (s.local.is_set() && s.local.is_loopback() != s.peer.is_loopback())
+    return fail(ErrorKind::usage, "local '" + s.local.to_string() + "' and peer '" +
+                                      s.peer.to_string() +
+                                      "' must both be loopback or both not be");
+  if (s.routes.empty())
+    return fail(ErrorKind::usage, "a tunnel needs at least one REMOTE address or subnet");
+  for (const auto &r : s.routes) {
+    if (r.len == 0)
+      return fail(ErrorKind::usage, "REMOTE '" + r.to_string() +
+                                        "' would send all traffic into the tunnel; not allowed");
+    if (r.addr.family == 6 && s.mtu < 1280)
+      return fail(ErrorKind::usage, "IPv6 REMOTE '" + r.to_string() +
+                                        "' needs an MTU of at least 1280 (IPv6 minimum)");
+    if (r.addr.family == 4 && s.peer.family == 4 && r.contains(s.peer) && !s.peer.is_loopback())
+      return fail(ErrorKind::usage, "REMOTE '" + r.to_string() + "' contains the peer " +
+                                        s.peer.to_string() +
+                                        ": the tunnel's own packets would loop into it");
+  }
+  for (std::size_t i = 0; i < s.routes.size(); ++i)
+    for (std::size_t j = i + 1; j < s.routes.size(); ++j)
+      if (s.routes[i] == s.routes[j])
+        return fail(ErrorKind::usage, "REMOTE '" + s.routes[i].to_string() + "' is given twice");
+  for (const auto &a : s.addresses)
+    if (a.addr.is_unspecified() || a.addr.is_multicast())
+      return fail(ErrorKind::usage, "address '" + a.to_string() + "' is not a unicast address");
+  return {};
+}
+
+} // namespace fouctl::config

@@ -1,0 +1,173 @@
+#include "fouctl/nl/link.hpp"
+
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/if_tunnel.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace fouctl::nl {
+
+using util::ErrorKind;
+using util::fail;
+
+bool LinkInfo::is_up() const { return (flags & IFF_UP) != 0; }
+
+static Result<Message> link_msg(int type, int flags, int ifindex) {
+  auto m = Message::make(type, flags);
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  ifi.ifi_index = ifindex;
+  FOUCTL_TRY(m.append(&ifi, sizeof ifi));
+  return m;
+}
+
+std::string ipip_ip_command(const IpipLinkSpec &s) {
+  const auto &t = s.tunnel;
+  std::string c = "ip link add name " + s.name;
+  if (s.mtu != 0)
+    c += " mtu " + std::to_string(s.mtu);
+  c += " type ipip";
+  if (t.local.is_set())
+    c += " local " + t.local.to_string();
+  c += " remote " + t.remote.to_string() + " ttl " + (t.ttl ? std::to_string(t.ttl) : "inherit");
+  if (t.encap_type == TUNNEL_ENCAP_FOU || t.encap_type == TUNNEL_ENCAP_GUE) {
+    c += t.encap_type == TUNNEL_ENCAP_FOU ? " encap fou" : " encap gue";
+    c += " encap-sport " + (t.encap_sport ? std::to_string(t.encap_sport) : std::string("auto"));
+    c += " encap-dport " + std::to_string(t.encap_dport);
+    if (t.encap_flags & TUNNEL_ENCAP_FLAG_CSUM)
+      c += " encap-csum";
+  }
+  return c;
+}
+
+Result<Message> build_ipip_create(const IpipLinkSpec &s) {
+  // EXCL: never change an existing device by accident; the kernel would otherwise update
+  // a same-named ipip device in place and zero every attribute we left out.
+  FOUCTL_TRY_ASSIGN(auto m, link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0));
+  FOUCTL_TRY(m.put_string(IFLA_IFNAME, s.name));
+  if (s.mtu != 0)
+    FOUCTL_TRY(m.put_u32(IFLA_MTU, s.mtu));
+  FOUCTL_TRY_ASSIGN(auto *info, m.nest_start(IFLA_LINKINFO));
+  FOUCTL_TRY(m.put_string(IFLA_INFO_KIND, "ipip"));
+  FOUCTL_TRY_ASSIGN(auto *data, m.nest_start(IFLA_INFO_DATA));
+  const auto &t = s.tunnel;
+  FOUCTL_TRY(m.put_u32(IFLA_IPTUN_LINK, t.link));
+  FOUCTL_TRY(m.put_u32(IFLA_IPTUN_LOCAL, t.local.is_set() ? t.local.v4_be() : 0));
+  FOUCTL_TRY(m.put_u32(IFLA_IPTUN_REMOTE, t.remote.v4_be()));
+  FOUCTL_TRY(m.put_u8(IFLA_IPTUN_TTL, t.ttl));
+  FOUCTL_TRY(m.put_u8(IFLA_IPTUN_TOS, 0));
+  FOUCTL_TRY(m.put_u8(IFLA_IPTUN_PROTO, t.proto));
+  FOUCTL_TRY(m.put_u8(IFLA_IPTUN_PMTUDISC, t.pmtudisc ? 1 : 0));
+  FOUCTL_TRY(m.put_u16(IFLA_IPTUN_ENCAP_TYPE, t.encap_type));   // host order
+  FOUCTL_TRY(m.put_u16(IFLA_IPTUN_ENCAP_FLAGS, t.encap_flags)); // host order
+  FOUCTL_TRY(m.put_be16(IFLA_IPTUN_ENCAP_SPORT, t.encap_sport)); // network order
+  FOUCTL_TRY(m.put_be16(IFLA_IPTUN_ENCAP_DPORT, t.encap_dport)); // network order
+  FOUCTL_TRY(m.put_u32(IFLA_IPTUN_FWMARK, t.fwmark));
+  FOUCTL_TRY(m.nest_end(data));
+  FOUCTL_TRY(m.nest_end(info));
+  return m;
+}
+
+Result<Message> build_link_set(int ifindex, std::optional<std::uint32_t> mtu,
+                               std::optional<std::string> alias, std::optional<bool> up) {
+  FOUCTL_TRY_ASSIGN(auto m, link_msg(RTM_NEWLINK, 0, ifindex));
+  if (up) {
+    auto *ifi = static_cast<ifinfomsg *>(nlmsg_data(nlmsg_hdr(m.get())));
+    ifi->ifi_flags = *up ? IFF_UP : 0;
+    ifi->ifi_change = IFF_UP;
+  }
+  if (mtu)
+    FOUCTL_TRY(m.put_u32(IFLA_MTU, *mtu));
+  if (alias)
+    FOUCTL_TRY(m.put_string(IFLA_IFALIAS, *alias));
+  return m;
+}
+
+Result<Message> build_link_del(int ifindex) { return link_msg(RTM_DELLINK, 0, ifindex); }
+
+Result<Message> build_link_dump() { return link_msg(RTM_GETLINK, NLM_F_DUMP, 0); }
+
+static IptunParams parse_iptun(const AttrTable &d) {
+  IptunParams t;
+  t.link = d.u32(IFLA_IPTUN_LINK);
+  t.local = d.addr(IFLA_IPTUN_LOCAL, AF_INET);
+  if (t.local.is_unspecified())
+    t.local = {};
+  t.remote = d.addr(IFLA_IPTUN_REMOTE, AF_INET);
+  t.ttl = d.u8(IFLA_IPTUN_TTL);
+  t.proto = d.u8(IFLA_IPTUN_PROTO);
+  t.pmtudisc = d.u8(IFLA_IPTUN_PMTUDISC) != 0;
+  t.encap_type = d.u16(IFLA_IPTUN_ENCAP_TYPE);
+  t.encap_flags = d.u16(IFLA_IPTUN_ENCAP_FLAGS);
+  t.encap_sport = d.be16(IFLA_IPTUN_ENCAP_SPORT);
+  t.encap_dport = d.be16(IFLA_IPTUN_ENCAP_DPORT);
+  t.fwmark = d.u32(IFLA_IPTUN_FWMARK);
+  return t;
+}
+
+Result<LinkInfo> parse_link(const Reply &r) {
+  if (r.data.size() < NLMSG_HDRLEN + sizeof(ifinfomsg))
+    return fail(ErrorKind::system, "the kernel sent a short RTM_NEWLINK");
+  ifinfomsg ifi;
+  std::memcpy(&ifi, r.data.data() + NLMSG_HDRLEN, sizeof ifi);
+  AttrTable a(r.attrs_after(sizeof(ifinfomsg)), IFLA_MAX);
+  LinkInfo l;
+  l.ifindex = ifi.ifi_index;
+  l.flags = ifi.ifi_flags;
+  l.name = a.str(IFLA_IFNAME);
+  l.alias = a.str(IFLA_IFALIAS);
+  l.mtu = a.u32(IFLA_MTU);
+  auto info = a.nested(IFLA_LINKINFO, IFLA_INFO_MAX);
+  l.kind = info.str(IFLA_INFO_KIND);
+  if (l.kind == "ipip" || l.kind == "sit")
+    l.tunnel = parse_iptun(info.nested(IFLA_INFO_DATA, IFLA_IPTUN_MAX));
+  auto st = a.raw(IFLA_STATS64);
+  if (st.size() >= sizeof(rtnl_link_stats64)) {
+    rtnl_link_stats64 s;
+    std::memcpy(&s, st.data(), sizeof s);
+    l.counters = {s.rx_packets, s.rx_bytes,   s.tx_packets, s.tx_bytes,
+                  s.rx_dropped, s.tx_dropped, s.rx_errors,  s.tx_errors};
+  }
+  return l;
+}
+
+Result<std::vector<LinkInfo>> link_list(Socket &rt) {
+  FOUCTL_TRY_ASSIGN(auto m, build_link_dump());
+  FOUCTL_TRY_ASSIGN(auto replies, rt.request(m));
+  std::vector<LinkInfo> out;
+  for (const auto &r : replies) {
+    if (r.header()->nlmsg_type != RTM_NEWLINK)
+      continue;
+    FOUCTL_TRY_ASSIGN(auto l, parse_link(r));
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+Result<int> ipip_create(Socket &rt, const IpipLinkSpec &spec) {
+  FOUCTL_TRY_ASSIGN(auto m, build_ipip_create(spec));
+  FOUCTL_TRY(rt.request(m));
+  // The ACK carries no ifindex: read it back by name.
+  FOUCTL_TRY_ASSIGN(auto links, link_list(rt));
+  auto it = std::find_if(links.begin(), links.end(), [&](auto &l) { return l.name == spec.name; });
+  if (it == links.end())
+    return fail(ErrorKind::system, "link '" + spec.name + "' vanished right after it was created");
+  return it->ifindex;
+}
+
+Status link_set(Socket &rt, int ifindex, std::optional<std::uint32_t> mtu,
+                std::optional<std::string> alias, std::optional<bool> up) {
+  FOUCTL_TRY_ASSIGN(auto m, build_link_set(ifindex, mtu, std::move(alias), up));
+  return rt.request(m).map([](auto &&) {});
+}
+
+Status link_del(Socket &rt, int ifindex) {
+  FOUCTL_TRY_ASSIGN(auto m, build_link_del(ifindex));
+  return rt.request(m).map([](auto &&) {});
+}
+
+} // namespace fouctl::nl

@@ -1,0 +1,196 @@
+# shellcheck shell=bash
+# Helpers for VM test cases (tests/vm/cases/*.sh), sourced inside the guest:
+#
+#   #!/bin/bash
+#   . "$(dirname "$0")/../lib.sh"
+#
+# Sourcing turns on `set -Eeuo pipefail`, installs an ERR trap that reports
+# the failing command, and an EXIT trap that runs the registered cleanups in
+# reverse order.  Exit codes: 0 pass, 1 fail, 77 skip.  The reason of a fail
+# or skip goes to stderr and to $VMTEST_RESULT (read by the guest init).
+#
+# fail/skip exit the current shell: do not call them inside $(...).
+
+set -Eeuo pipefail
+
+LAST_ERR=''           # stderr of the last expect_fail
+_CLEANUPS=()          # commands run by _run_cleanups, last registered first
+
+# _report KIND TEXT: prints KIND: TEXT and records TEXT as the reason.
+_report() {
+    echo "$1: $2" >&2
+    if [[ -n ${VMTEST_RESULT:-} ]]; then printf '%s\n' "$2" >"$VMTEST_RESULT"; fi
+}
+
+# fail MSG...: fails the case with MSG.
+fail() {
+    trap - ERR
+    _report FAIL "$*"
+    exit 1
+}
+
+# skip MSG...: skips the case (a missing prerequisite) with MSG.
+skip() {
+    trap - ERR
+    _report SKIP "$*"
+    exit 77
+}
+
+# Any unchecked command that fails under set -e names itself.
+trap 'fail "line $LINENO: \`$BASH_COMMAND\` exited $?"' ERR
+
+# on_exit CMD [ARG...]: registers a cleanup command, run when the case exits.
+on_exit() {
+    _CLEANUPS+=("$(printf '%q ' "$@")")
+}
+
+_run_cleanups() {
+    local i
+    trap - ERR
+    set +e
+    for ((i = ${#_CLEANUPS[@]} - 1; i >= 0; i--)); do
+        eval "${_CLEANUPS[i]}" >/dev/null 2>&1
+    done
+}
+trap _run_cleanups EXIT
+
+# log MSG...: prints a progress line.
+log() {
+    echo "--- $*"
+}
+
+# check CMD [ARG...]: runs CMD; fails the case with the command line if it
+# exits non-zero.
+check() {
+    local rc=0
+    "$@" || rc=$?
+    ((rc == 0)) || fail "command exited $rc: $*"
+}
+
+# expect_fail CODE CMD [ARG...]: runs CMD, requires exit code CODE; its
+# stderr is echoed and kept in $LAST_ERR.
+expect_fail() {
+    local want=$1 rc=0 errf
+    shift
+    errf=$(mktemp)
+    "$@" 2>"$errf" || rc=$?
+    LAST_ERR=$(cat "$errf")
+    rm -f "$errf"
+    [[ -z $LAST_ERR ]] || printf '%s\n' "$LAST_ERR" >&2
+    ((rc == want)) || fail "expected exit $want, got $rc: $*"
+}
+
+# expect_stderr_contains TEXT: requires TEXT in the last expect_fail's stderr.
+expect_stderr_contains() {
+    [[ $LAST_ERR == *"$1"* ]] ||
+        fail "stderr lacks '$1'; it was: ${LAST_ERR:-<empty>}"
+}
+
+# netns_add NAME: creates network namespace NAME with lo up; it is deleted
+# when the case exits.
+netns_add() {
+    ip netns add "$1" || fail "cannot create netns '$1'"
+    on_exit ip netns delete "$1"
+    ip -n "$1" link set lo up
+}
+
+# veth_pair NS1 IF1 ADDR1 NS2 IF2 ADDR2: joins NS1 and NS2 with a veth pair,
+# gives each end its address (with prefix, e.g. 192.168.77.1/24) and sets
+# both up.
+veth_pair() {
+    ip -n "$1" link add "$2" type veth peer name "$5" netns "$4"
+    ip -n "$1" addr add "$3" dev "$2"
+    ip -n "$4" addr add "$6" dev "$5"
+    ip -n "$1" link set "$2" up
+    ip -n "$4" link set "$5" up
+}
+
+# in_ns NS CMD [ARG...]: runs CMD inside NS.  To start a background process
+# whose $! you need, use `ip netns exec NS CMD &` directly.
+in_ns() {
+    local ns=$1
+    shift
+    ip netns exec "$ns" "$@"
+}
+
+# snapshot FILE [NETNS]: writes links, FOU ports, routes and addresses of
+# NETNS (default: the current namespace) to FILE, without counters,
+# lifetimes or other fields that change on their own.
+snapshot() {
+    local file=$1
+    local -a ipn=(ip)
+    [[ -n ${2:-} ]] && ipn=(ip -n "$2")
+    {
+        echo '## links'
+        "${ipn[@]}" -d link show
+        echo '## fou'
+        "${ipn[@]}" fou show 2>/dev/null || echo "(fou module not loaded)"
+        echo '## routes (IPv4 and IPv6, all tables)'
+        "${ipn[@]}" route show table all
+        echo '## addresses'
+        "${ipn[@]}" addr show
+    } | sed -E -e '/^ +valid_lft /d' -e 's/ expires [0-9]+sec//' \
+            -e 's/ (tentative|dadfailed)//g' >"$file"
+}
+
+# same_snapshot A B: fails with the diff if snapshots A and B differ.
+same_snapshot() {
+    local d
+    d=$(diff -u "$1" "$2") && return 0
+    printf '%s\n' "$d" >&2
+    fail "snapshots '$1' and '$2' differ"
+}
+
+# wait_udp_port NS PORT: waits (at most 5 s) until a UDP socket is bound to
+# PORT inside NS.
+wait_udp_port() {
+    local hex i
+    hex=$(printf ':%04X ' "$2")
+    for ((i = 0; i < 50; i++)); do
+        in_ns "$1" cat /proc/net/udp | grep -q "$hex" && return 0
+        sleep 0.1
+    done
+    fail "nothing listens on UDP port $2 in netns '$1'"
+}
+
+# custom_link NS LOCAL_UNDERLAY REMOTE_UNDERLAY [TX_PORT [RX_PORT [WIRE_PORT]]]
+#
+# The seed's "custom link": a point-to-point datagram link built from two
+# socat relays inside NS.  Whatever a local tunnel sends to
+# 127.0.0.1:TX_PORT (default 2002) travels over the underlay to
+# REMOTE_UNDERLAY:WIRE_PORT (default 3000); whatever arrives on
+# LOCAL_UNDERLAY:WIRE_PORT is handed to 127.0.0.1:RX_PORT (default 2001),
+# the local FOU port.  Run it in both namespaces with the addresses swapped.
+#
+# Each UDP read is one datagram and socat writes each read as one datagram,
+# so packet boundaries survive; -b 65536 keeps every datagram whole.  The
+# relays live at most $LINK_LIFETIME seconds (default 300) and are killed
+# when the case exits.
+custom_link() {
+    local ns=$1 local_ul=$2 remote_ul=$3
+    local tx=${4:-2002} rx=${5:-2001} wire=${6:-3000}
+    local life=${LINK_LIFETIME:-300}
+    # Not via in_ns: $! must be the process that becomes timeout, not a
+    # subshell, so that killing it stops socat.
+    ip netns exec "$ns" timeout "$life" socat -u -b 65536 \
+        "UDP-RECV:$tx,bind=127.0.0.1" "UDP-SENDTO:$remote_ul:$wire" &
+    on_exit kill "$!"
+    ip netns exec "$ns" timeout "$life" socat -u -b 65536 \
+        "UDP-RECV:$wire,bind=$local_ul" "UDP-SENDTO:127.0.0.1:$rx" &
+    on_exit kill "$!"
+    wait_udp_port "$ns" "$tx"
+    wait_udp_port "$ns" "$wire"
+}
+
+# ping_all NS ADDR [PING_ARGS...]: pings ADDR from NS (default -c 3 -W 2)
+# and fails unless every echo is answered.
+ping_all() {
+    local ns=$1 addr=$2 out rc=0
+    shift 2
+    (($#)) || set -- -c 3 -W 2
+    out=$(in_ns "$ns" ping -n "$@" "$addr" 2>&1) || rc=$?
+    printf '%s\n' "$out"
+    if ((rc != 0)) || [[ $out != *" 0% packet loss"* ]]; then
+        fail "ping $* $addr from '$ns' lost packets (exit $rc)"
+    fi
+}
