@@ -1,0 +1,177 @@
+#include <doctest/doctest.h>
+
+#include <linux/if.h>
+#include <linux/rtnetlink.h>
+
+#include "fouctl/nl/addr.hpp"
+#include "fouctl/nl/link.hpp"
+#include "fouctl/nl/route.hpp"
+#include "hex.hpp"
+
+using namespace fouctl;
+using test::hex;
+using test::unhex;
+
+namespace {
+
+nl::IpipLinkSpec seed_link() {
+  nl::IpipLinkSpec s;
+  s.name = "fou2001";
+  s.mtu = 100;
+  s.tunnel.local = *util::parse_addr("127.0.0.1");
+  s.tunnel.remote = *util::parse_addr("127.0.0.1");
+  s.tunnel.encap_dport = 2002;
+  return s;
+}
+
+} // namespace
+
+TEST_SUITE("nl::link") {
+  TEST_CASE("RTM_NEWLINK ipip with FOU encap: golden bytes") {
+    auto m = nl::build_ipip_create(seed_link());
+    REQUIRE(m);
+    auto got = m->bytes();
+    auto want = unhex("a8 00 00 00  10 00 01 06  00 00 00 00  00 00 00 00" // NEWLINK, REQ|EXCL|CREATE
+                      "00 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00" // ifinfomsg
+                      "0c 00 03 00  66 6f 75 32  30 30 31 00"               // IFNAME "fou2001"
+                      "08 00 04 00  64 00 00 00"                            // MTU 100
+                      "74 00 12 00"                                         // LINKINFO
+                      "09 00 01 00  69 70 69 70  00 00 00 00"               //  KIND "ipip"
+                      "64 00 02 00"                                         //  DATA
+                      "08 00 01 00  00 00 00 00"                            //   LINK 0
+                      "08 00 02 00  7f 00 00 01"                            //   LOCAL 127.0.0.1
+                      "08 00 03 00  7f 00 00 01"                            //   REMOTE 127.0.0.1
+                      "05 00 04 00  40 00 00 00"                            //   TTL 64
+                      "05 00 05 00  00 00 00 00"                            //   TOS 0
+                      "05 00 09 00  04 00 00 00"                            //   PROTO 4
+                      "05 00 0a 00  01 00 00 00"                            //   PMTUDISC 1
+                      "06 00 0f 00  01 00 00 00"                            //   ENCAP_TYPE 1, host order
+                      "06 00 10 00  00 00 00 00"                            //   ENCAP_FLAGS 0
+                      "06 00 11 00  00 00 00 00"                            //   ENCAP_SPORT auto
+                      "06 00 12 00  07 d2 00 00"                            //   ENCAP_DPORT 2002, big-endian
+                      "08 00 14 00  00 00 00 00");                          //   FWMARK 0
+    // libnl may flag nests with NLA_F_NESTED (0x8000); the kernel accepts both.
+    for (std::size_t off : {52u, 68u})
+      if (got.size() > off + 3)
+        got[off + 3] &= 0x7f;
+    CHECK(hex(got) == hex(want));
+    CHECK(nl::ipip_ip_command(seed_link()) ==
+          "ip link add name fou2001 mtu 100 type ipip local 127.0.0.1 remote 127.0.0.1 ttl 64 "
+          "encap fou encap-sport auto encap-dport 2002");
+  }
+
+  TEST_CASE("RTM_NEWLINK parses back to the same tunnel parameters") {
+    auto spec = seed_link();
+    spec.tunnel.encap_sport = 4242;
+    spec.tunnel.fwmark = 9;
+    auto m = nl::build_ipip_create(spec);
+    REQUIRE(m);
+    auto l = nl::parse_link(nl::Reply{m->bytes()});
+    REQUIRE(l);
+    CHECK(l->name == "fou2001");
+    CHECK(l->kind == "ipip");
+    CHECK(l->mtu == 100);
+    REQUIRE(l->tunnel);
+    CHECK(*l->tunnel == spec.tunnel);
+  }
+
+  TEST_CASE("set: alias and IFF_UP in ifi_change, ifindex in the header") {
+    auto m = nl::build_link_set(7, std::nullopt, std::string("fouctl:v1"), true);
+    REQUIRE(m);
+    CHECK(hex(m->bytes()) == hex(unhex("30 00 00 00  10 00 01 00  00 00 00 00  00 00 00 00"
+                                       "00 00 00 00  07 00 00 00  01 00 00 00  01 00 00 00"
+                                       "0e 00 14 00  66 6f 75 63  74 6c 3a 76  31 00 00 00")));
+  }
+
+  TEST_CASE("del and dump") {
+    auto d = nl::build_link_del(7);
+    REQUIRE(d);
+    CHECK(hex(d->bytes()) == hex(unhex("20 00 00 00  11 00 01 00  00 00 00 00  00 00 00 00"
+                                       "00 00 00 00  07 00 00 00  00 00 00 00  00 00 00 00")));
+    auto dump = nl::build_link_dump();
+    REQUIRE(dump);
+    CHECK((dump->flags() & NLM_F_DUMP) == NLM_F_DUMP);
+    CHECK(dump->type() == RTM_GETLINK);
+  }
+
+  TEST_CASE("a truncated reply is refused, a malformed attribute stops parsing safely") {
+    CHECK_FALSE(nl::parse_link(nl::Reply{unhex("10 00 00 00 10 00 00 00 00 00 00 00 00 00 00 00")}));
+    auto bad = unhex("24 00 00 00  10 00 00 00  00 00 00 00  00 00 00 00"
+                     "00 00 00 00  05 00 00 00  01 00 00 00  00 00 00 00"
+                     "ff 00 03 00"); // nla_len runs past the end
+    auto l = nl::parse_link(nl::Reply{bad});
+    REQUIRE(l);
+    CHECK(l->ifindex == 5);
+    CHECK(l->name.empty());
+    CHECK(l->is_up());
+  }
+}
+
+TEST_SUITE("nl::addr") {
+  TEST_CASE("RTM_NEWADDR golden bytes and parse back") {
+    nl::AddrInfo a{5, *util::parse_prefix("10.0.2.2/24", false)};
+    auto m = nl::build_addr_add(a);
+    REQUIRE(m);
+    CHECK(hex(m->bytes()) == hex(unhex("28 00 00 00  14 00 01 06  00 00 00 00  00 00 00 00"
+                                       "02 18 00 00  05 00 00 00"        // AF_INET /24 index 5
+                                       "08 00 02 00  0a 00 02 02"        // IFA_LOCAL
+                                       "08 00 01 00  0a 00 02 02")));    // IFA_ADDRESS
+    auto back = nl::parse_addr(nl::Reply{m->bytes()});
+    REQUIRE(back);
+    CHECK(*back == a);
+  }
+
+  TEST_CASE("IPv6 address") {
+    nl::AddrInfo a{3, *util::parse_prefix("fd00::1/64", false)};
+    auto m = nl::build_addr_del(a);
+    REQUIRE(m);
+    auto b = m->bytes();
+    CHECK(b[4] == RTM_DELADDR);
+    CHECK(b[16] == 10); // AF_INET6
+    CHECK(b[17] == 64);
+    auto back = nl::parse_addr(nl::Reply{b});
+    REQUIRE(back);
+    CHECK(back->prefix.to_string() == "fd00::1/64");
+  }
+}
+
+TEST_SUITE("nl::route") {
+  TEST_CASE("RTM_NEWROUTE golden bytes: proto fouctl, scope link, EXCL") {
+    nl::RouteInfo r;
+    r.dst = *util::parse_prefix("10.0.2.0/24", true);
+    r.oif = 5;
+    auto m = nl::build_route_add(r);
+    REQUIRE(m);
+    CHECK(hex(m->bytes()) == hex(unhex("34 00 00 00  18 00 01 06  00 00 00 00  00 00 00 00"
+                                       "02 18 00 00  fe fc fd 01  00 00 00 00" // main, 252, link, unicast
+                                       "08 00 01 00  0a 00 02 00"              // RTA_DST
+                                       "08 00 0f 00  fe 00 00 00"              // RTA_TABLE 254
+                                       "08 00 04 00  05 00 00 00")));          // RTA_OIF 5
+    auto back = nl::parse_route(nl::Reply{m->bytes()});
+    REQUIRE(back);
+    CHECK(*back == r);
+  }
+
+  TEST_CASE("DELROUTE uses scope nowhere so the kernel matches any scope") {
+    nl::RouteInfo r;
+    r.dst = *util::parse_prefix("10.0.2.2", true);
+    r.oif = 9;
+    auto m = nl::build_route_del(r);
+    REQUIRE(m);
+    auto b = m->bytes();
+    CHECK(b[4] == RTM_DELROUTE);
+    CHECK(b[17] == 32);
+    CHECK(b[22] == RT_SCOPE_NOWHERE);
+  }
+
+  TEST_CASE("a default route parses with the zero address") {
+    auto b = unhex("24 00 00 00  18 00 00 00  00 00 00 00  00 00 00 00"
+                   "02 00 00 00  fe 03 00 01  00 00 00 00"
+                   "08 00 04 00  02 00 00 00");
+    auto r = nl::parse_route(nl::Reply{b});
+    REQUIRE(r);
+    CHECK(r->dst.to_string() == "0.0.0.0/0");
+    CHECK(r->oif == 2);
+    CHECK(r->protocol == 3);
+  }
+}
