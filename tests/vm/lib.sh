@@ -115,7 +115,10 @@ in_ns() {
 
 # snapshot FILE [NETNS]: writes links, FOU ports, routes and addresses of
 # NETNS (default: the current namespace) to FILE, without counters,
-# lifetimes or other fields that change on their own.
+# lifetimes or other fields that change on their own. IPv6 link-local
+# addresses and routes are left out: the kernel adds them a moment after a
+# link comes up, whatever the test does. Call load_tunnel_modules first:
+# loading ipip adds a tunl0 device to every namespace.
 snapshot() {
     local file=$1
     local -a ipn=(ip)
@@ -130,7 +133,12 @@ snapshot() {
         echo '## addresses'
         "${ipn[@]}" addr show
     } | sed -E -e '/^ +valid_lft /d' -e 's/ expires [0-9]+sec//' \
-            -e 's/ (tentative|dadfailed)//g' >"$file"
+            -e 's/ (tentative|dadfailed)//g' -e '/fe80::/d' >"$file"
+}
+
+# load_tunnel_modules: loads fou and ipip the way a host running fouctl has them.
+load_tunnel_modules() {
+    modprobe fou && modprobe ipip || fail "cannot load the fou and ipip modules"
 }
 
 # same_snapshot A B: fails with the diff if snapshots A and B differ.
