@@ -103,6 +103,14 @@ veth_pair() {
     ip -n "$4" addr add "$6" dev "$5"
     ip -n "$1" link set "$2" up
     ip -n "$4" link set "$5" up
+    # Wait (at most 5 s) for carrier on both ends, so snapshots taken next are stable.
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [[ $(ip -n "$1" -o link show "$2") == *"state UP"* &&
+            $(ip -n "$4" -o link show "$5") == *"state UP"* ]] && return 0
+        sleep 0.1
+    done
+    fail "veth $2/$5 did not come up"
 }
 
 # in_ns NS CMD [ARG...]: runs CMD inside NS.  To start a background process
