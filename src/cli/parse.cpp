@@ -76,6 +76,11 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   auto *status = app.add_subcommand("status", "Show fouctl's tunnels");
   status->add_flag("--json", inv.json, "Machine-readable output (see fouctl(8))");
 
+  // CLI11 reports a mistyped verb as "arguments not expected"; name it instead.
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-' && args[0] != "up" &&
+      args[0] != "down" && args[0] != "status")
+    return fail(ErrorKind::usage,
+                "unknown command '" + args[0] + "': use up, down or status (see 'fouctl --help')");
   std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 wants them reversed
   try {
     app.parse(reversed);

@@ -263,6 +263,10 @@ report() {
     for c in "$@"; do
         line=$(grep -a -o "@@VMTEST $c .*" "$clean" | tail -n1) || true
         read -r _ _ status reason <<<"$line"
+        if [[ -n ${FOUCTL_VM_VERBOSE:-} ]]; then
+            sed -n "/@@VMTEST-BEGIN $c\$/,/@@VMTEST $c /p" "$clean" |
+                sed -e '1d' -e "/@@VMTEST $c /d" -e 's/^/    | /'
+        fi
         case ${status:-} in
             PASS) echo "PASS $c"; pass=$((pass + 1)); continue ;;
             SKIP) echo "SKIP $c: $reason"; skipped=$((skipped + 1)); continue ;;
