@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "fouctl/backend/l3.hpp"
 #include "fouctl/backend/transaction.hpp"
 #include "fouctl/kmod/modules.hpp"
 #include "fouctl/nl/addr.hpp"
@@ -169,14 +170,7 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
     e.value().hint = "see 'ip fou show'";
     return e;
   }
-  for (const auto &r : spec.routes)
-    for (const auto &have : obs.routes)
-      if (have.dst == r && have.table == 254 &&
-          !(existing && have.oif == existing->ifindex && have.protocol == nl::k_rtprot_fouctl)) {
-        const auto *dev = obs.link_by_index(have.oif);
-        return fail(ErrorKind::conflict, "a route to " + r.to_string() + " already exists" +
-                                             (dev ? " via '" + dev->name + "'" : ""));
-      }
+  FOUCTL_TRY(check_routes_free(spec, obs, existing ? existing->ifindex : 0));
 
   util::IpAddr local;
   if (existing) {
@@ -239,29 +233,8 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
         },
         port.ip_command("del"), [&, port]() { return nl::fou_del(*m_genl, m_fou_family, port); })));
   }
-  auto have_addrs = obs.addrs_of(ifindex);
-  for (const auto &a : spec.addresses) {
-    if (std::find(have_addrs.begin(), have_addrs.end(), a) != have_addrs.end())
-      continue;
-    nl::AddrInfo info{ifindex, a};
-    FOUCTL_TRY(step(tx.run("ip addr add " + a.to_string() + " dev " + spec.name,
-                           [&]() { return nl::addr_add(m_rt, info); },
-                           "ip addr del " + a.to_string() + " dev " + spec.name,
-                           [&, info]() { return nl::addr_del(m_rt, info); })));
-  }
-  auto have_routes = obs.routes_of(ifindex);
-  for (const auto &r : spec.routes) {
-    if (std::any_of(have_routes.begin(), have_routes.end(), [&](auto &h) { return h.dst == r; }))
-      continue;
-    nl::RouteInfo info;
-    info.dst = r;
-    info.oif = ifindex;
-    std::string cmd = "ip route add " + r.to_string() + " dev " + spec.name + " proto " +
-                      std::to_string(nl::k_rtprot_fouctl) + " scope link";
-    FOUCTL_TRY(step(tx.run(cmd, [&]() { return nl::route_add(m_rt, info); },
-                           "ip route del " + r.to_string() + " dev " + spec.name,
-                           [&, info]() { return nl::route_del(m_rt, info); })));
-  }
+  if (auto r = add_addresses_and_routes(m_rt, tx, obs, ifindex, spec, changed); !r)
+    return tl::unexpected(tx.fail_and_rollback(r.error()));
   tx.commit();
   return changed;
 }
@@ -273,12 +246,7 @@ Status KernelBackend::down(const nl::LinkInfo &link, const Observed &obs, Report
     if (!s && first_error)
       first_error = s;
   };
-  for (const auto &r : obs.routes_of(link.ifindex)) {
-    reporter.action("ip route del " + r.dst.to_string() + " dev " + link.name);
-    auto s = nl::route_del(m_rt, r);
-    if (!s && s.error().errnum != ESRCH) // gone already: fine
-      keep(s.map_error(util::context("removing route " + r.dst.to_string())));
-  }
+  keep(remove_routes(m_rt, obs, link.ifindex, link.name, reporter));
   if (mark) {
     if (auto port = obs.fou_port(mark->rx_port)) {
       reporter.action(port->ip_command("del"));

@@ -1,8 +1,10 @@
 #include <ostream>
 
 #include "fouctl/backend/kernel.hpp"
+#include "fouctl/backend/userspace.hpp"
 #include "fouctl/cli/commands.hpp"
 #include "fouctl/config/tunnel.hpp"
+#include "fouctl/relay/control.hpp"
 
 namespace fouctl::cli {
 
@@ -10,15 +12,33 @@ using util::ErrorKind;
 
 util::Result<int> cmd_down(const Invocation &inv, std::ostream &, std::ostream &err) {
   StreamReporter reporter(err, inv.quiet);
+  bool by_port = inv.target.find_first_not_of("0123456789") == std::string::npos;
+  std::uint16_t port = 0;
+  if (by_port) {
+    FOUCTL_TRY_ASSIGN(port, config::parse_port(inv.target, "RX_PORT"));
+  }
+
+  // A relay? Found by its control socket (name) or its settings (port).
+  FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
+  std::string relay_name;
+  if (!by_port && relay::control_request(inv.target, "status"))
+    relay_name = inv.target;
+  if (by_port)
+    for (const auto &s : relay.list())
+      if (s.rx_port == port)
+        relay_name = s.name;
+  if (!relay_name.empty()) {
+    FOUCTL_TRY(relay.down(relay_name, reporter));
+    reporter.note("tunnel '" + relay_name + "' is down");
+    return k_exit_ok;
+  }
+
   FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
   // Without FOU in the kernel there can be no kernel FOU port to close; go on regardless.
   (void)kernel.ensure_available(false);
   FOUCTL_TRY_ASSIGN(auto obs, kernel.observe());
-
-  bool by_port = inv.target.find_first_not_of("0123456789") == std::string::npos;
   const nl::LinkInfo *link = nullptr;
   if (by_port) {
-    FOUCTL_TRY_ASSIGN(auto port, config::parse_port(inv.target, "RX_PORT"));
     link = obs.owned_by_port(port);
   } else {
     link = obs.link_by_name(inv.target);

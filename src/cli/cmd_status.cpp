@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fouctl/backend/kernel.hpp"
+#include "fouctl/backend/userspace.hpp"
 #include "fouctl/cli/commands.hpp"
 
 namespace fouctl::cli {
@@ -18,6 +19,18 @@ nlohmann::json to_json(const backend::TunnelStatus &s) {
     return a;
   };
   const auto &c = s.counters;
+  nlohmann::json relay = nullptr;
+  if (s.mode == "userspace") {
+    nlohmann::json drops = nlohmann::json::object();
+    for (const auto &[reason, n] : s.drops)
+      drops[reason] = n;
+    relay = {{"pid", s.pid},
+             {"uid", s.uid},
+             {"framing", s.framing},
+             {"tun_device", s.tun_device.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.tun_device)},
+             {"peer_port_fixed", s.peer_port_fixed},
+             {"drops", drops}};
+  }
   return {
       {"name", s.name},
       {"mode", s.mode},
@@ -40,6 +53,7 @@ nlohmann::json to_json(const backend::TunnelStatus &s) {
         {"tx_dropped", c.tx_dropped},
         {"rx_errors", c.rx_errors},
         {"tx_errors", c.tx_errors}}},
+      {"relay", relay},
   };
 }
 
@@ -65,6 +79,15 @@ void print_text(const backend::TunnelStatus &s, std::ostream &out) {
                      c.rx_bytes, c.rx_dropped, c.rx_errors);
   out << fmt::format("  tx:           {} packets, {} bytes, {} dropped, {} errors\n", c.tx_packets,
                      c.tx_bytes, c.tx_dropped, c.tx_errors);
+  if (s.mode != "userspace")
+    return;
+  out << fmt::format("  relay:        pid {} (uid {}), framing {}{}{}\n", s.pid, s.uid, s.framing,
+                     s.tun_device.empty() ? "" : ", on device " + s.tun_device,
+                     s.peer_port_fixed ? ", peer port fixed" : "");
+  std::string drops;
+  for (const auto &[reason, n] : s.drops)
+    drops += (drops.empty() ? "" : ", ") + reason + " " + std::to_string(n);
+  out << "  drops:        " << drops << '\n';
 }
 
 } // namespace
@@ -75,7 +98,11 @@ util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostr
   FOUCTL_TRY_ASSIGN(auto obs, kernel.observe());
   std::vector<backend::TunnelStatus> all;
   for (const auto *l : obs.owned())
-    all.push_back(kernel.status_of(*l, obs));
+    if (auto m = backend::parse_mark(l->alias); m && m->mode == "kernel")
+      all.push_back(kernel.status_of(*l, obs));
+  FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
+  for (auto &s : relay.list())
+    all.push_back(std::move(s));
   if (inv.json) {
     auto arr = nlohmann::json::array();
     for (const auto &s : all)

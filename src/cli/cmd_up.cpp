@@ -1,31 +1,69 @@
 #include <ostream>
 
 #include "fouctl/backend/kernel.hpp"
+#include "fouctl/backend/userspace.hpp"
 #include "fouctl/cli/commands.hpp"
 
 namespace fouctl::cli {
 
 using util::ErrorKind;
 
+namespace {
+
+util::Result<int> relay_up(const Invocation &inv, StreamReporter &reporter) {
+  FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
+  bool changed = false;
+  FOUCTL_TRY_ASSIGN(int rc, relay.up(inv.spec, {inv.foreground, inv.verbose}, reporter, changed));
+  if (!inv.foreground)
+    reporter.note(changed ? "tunnel '" + inv.spec.name + "' is up (userspace relay)"
+                          : "tunnel '" + inv.spec.name + "' is already up as asked; nothing changed");
+  return rc;
+}
+
+bool needs_relay(const config::TunnelSpec &spec, std::string &why) {
+  for (const auto &r : spec.routes)
+    if (r.addr.family == 6) {
+      why = "REMOTE " + r.to_string() + " is IPv6, which a kernel ipip tunnel cannot carry";
+      return true;
+    }
+  if (!spec.tun_device.empty() || spec.framing != config::Framing::raw || spec.peer_port_fixed) {
+    why = "--tun-device, --framing and --peer-port-fixed are relay options";
+    return true;
+  }
+  return false;
+}
+
+} // namespace
+
 util::Result<int> cmd_up(const Invocation &inv, std::ostream &, std::ostream &err) {
   const auto &spec = inv.spec;
   StreamReporter reporter(err, inv.quiet);
-  if (spec.mode == config::Mode::userspace) {
-    auto e = util::fail(ErrorKind::missing, "the userspace relay is not available in this version");
-    e.value().hint = "use --mode kernel";
-    return e;
+  if (spec.mode == config::Mode::userspace)
+    return relay_up(inv, reporter);
+  std::string why;
+  if (spec.mode == config::Mode::automatic && needs_relay(spec, why)) {
+    reporter.note(why + "; using the userspace relay");
+    return relay_up(inv, reporter);
   }
+  if (inv.foreground && spec.mode == config::Mode::kernel)
+    return util::fail(ErrorKind::usage, "--foreground needs the userspace relay, not --mode kernel");
+
   FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
   if (auto avail = kernel.ensure_available(); !avail) {
     auto e = avail.error();
-    if (spec.mode == config::Mode::automatic)
-      e.hint = "the userspace relay fallback is not available in this version";
-    else
-      e.hint = "load the module or use a kernel with " +
-               std::string(e.message.find("ipip") != std::string::npos ? "CONFIG_NET_IPIP"
-                                                                        : "CONFIG_NET_FOU");
-    return tl::unexpected(e.kind == ErrorKind::missing ? e : e);
+    if (spec.mode == config::Mode::automatic && e.kind == ErrorKind::missing) {
+      // One line, then the relay (wg-quick falls back to wireguard-go the same way).
+      reporter.note("the kernel cannot do FOU/IPIP (" + e.message +
+                    "); falling back to the userspace relay");
+      return relay_up(inv, reporter);
+    }
+    if (e.kind == ErrorKind::missing)
+      e.hint = "use --mode userspace for the relay";
+    return tl::unexpected(e);
   }
+  if (inv.foreground)
+    return util::fail(ErrorKind::usage,
+                      "--foreground needs the userspace relay; this kernel does FOU (use --mode userspace)");
   FOUCTL_TRY_ASSIGN(bool changed, kernel.up(spec, reporter));
   reporter.note(changed ? "tunnel '" + spec.name + "' is up (kernel FOU/IPIP)"
                         : "tunnel '" + spec.name + "' is already up as asked; nothing changed");

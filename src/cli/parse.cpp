@@ -17,6 +17,8 @@ namespace {
 
 struct RawUp {
   std::string rx, tx, remote, mtu, peer = "127.0.0.1", local, name, mode = "auto";
+  std::string framing = "raw", tun_device;
+  bool peer_port_fixed = false;
   std::vector<std::string> addresses;
 };
 
@@ -41,8 +43,13 @@ util::Result<config::TunnelSpec> build_spec(const RawUp &raw) {
     FOUCTL_TRY_ASSIGN(auto p, util::parse_prefix(a, false).map_error(util::context("--address")));
     s.addresses.push_back(p);
   }
-  s.name = raw.name.empty() ? config::default_name(s.rx_port) : raw.name;
+  s.tun_device = raw.tun_device;
+  s.name = !raw.name.empty()       ? raw.name
+           : !s.tun_device.empty() ? s.tun_device
+                                   : config::default_name(s.rx_port);
   FOUCTL_TRY_ASSIGN(s.mode, config::parse_mode(raw.mode));
+  FOUCTL_TRY_ASSIGN(s.framing, config::parse_framing(raw.framing));
+  s.peer_port_fixed = raw.peer_port_fixed;
   FOUCTL_TRY(config::validate(s));
   return s;
 }
@@ -69,6 +76,14 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
       ->allow_extra_args(false);
   up->add_option("--name", raw.name, "Device name (default fou<RX_PORT>)");
   up->add_option("--mode", raw.mode, "auto (default), kernel or userspace");
+  up->add_option("--framing", raw.framing, "Relay: raw (FOU direct, default) or tun-pi (socat)");
+  up->add_option("--tun-device", raw.tun_device,
+                 "Relay: attach to this existing persistent TUN device");
+  up->add_flag("--peer-port-fixed", raw.peer_port_fixed,
+               "Relay: accept only datagrams from the peer's TX_PORT");
+  up->add_flag("--foreground", inv.foreground,
+               "Relay: stay attached; SIGINT/SIGTERM take the tunnel down");
+  up->add_flag("-v,--verbose", inv.verbose, "Relay: log every packet in and out");
 
   auto *down = app.add_subcommand("down", "Take a tunnel down");
   down->add_option("TARGET", inv.target, "The tunnel's RX_PORT or device name")->required();

@@ -29,6 +29,16 @@ util::Result<Mode> parse_mode(const std::string &s) {
   return fail(ErrorKind::usage, "mode '" + s + "' is not one of auto, kernel, userspace");
 }
 
+const char *to_string(Framing f) { return f == Framing::raw ? "raw" : "tun-pi"; }
+
+util::Result<Framing> parse_framing(const std::string &s) {
+  if (s == "raw")
+    return Framing::raw;
+  if (s == "tun-pi")
+    return Framing::tun_pi;
+  return fail(ErrorKind::usage, "framing '" + s + "' is not one of raw, tun-pi");
+}
+
 std::string default_name(std::uint16_t rx_port) { return "fou" + std::to_string(rx_port); }
 
 util::Status validate_name(const std::string &name) {
@@ -108,6 +118,17 @@ util::Status validate(const TunnelSpec &s) {
   for (const auto &a : s.addresses)
     if (a.addr.is_unspecified() || a.addr.is_multicast())
       return fail(ErrorKind::usage, "address '" + a.to_string() + "' is not a unicast address");
+  bool relay_only = s.framing != Framing::raw || !s.tun_device.empty() || s.peer_port_fixed;
+  if (relay_only && s.mode == Mode::kernel)
+    return fail(ErrorKind::usage,
+                "--framing, --tun-device and --peer-port-fixed need the userspace relay, "
+                "not --mode kernel");
+  if (!s.tun_device.empty()) {
+    FOUCTL_TRY(validate_name(s.tun_device));
+    if (s.name != s.tun_device)
+      return fail(ErrorKind::usage, "--name '" + s.name + "' and --tun-device '" + s.tun_device +
+                                        "' differ; a relay on an existing device takes its name");
+  }
   return {};
 }
 

@@ -22,6 +22,13 @@ struct TunnelStatus {
   std::vector<util::Prefix> routes;
   std::vector<util::Prefix> addresses;
   nl::LinkCounters counters;
+  // Userspace relays only.
+  int pid = 0;
+  unsigned uid = 0;
+  std::string framing;      // "raw" or "tun-pi"
+  std::string tun_device;   // set when attached to an existing persistent device
+  bool peer_port_fixed = false;
+  std::vector<std::pair<std::string, std::uint64_t>> drops; // by reason
 };
 
 } // namespace fouctl::backend

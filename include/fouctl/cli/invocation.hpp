@@ -21,6 +21,8 @@ struct Invocation {
   Verb verb = Verb::help;
   bool quiet = false;
   bool json = false;
+  bool foreground = false; // up: relay stays attached
+  bool verbose = false;    // up: relay logs packets
   config::TunnelSpec spec;  // up
   std::string target;       // down: RX_PORT or NAME
   std::string help_text;    // help/version output

@@ -16,6 +16,13 @@ enum class Mode { automatic, kernel, userspace };
 const char *to_string(Mode m);
 util::Result<Mode> parse_mode(const std::string &s);
 
+// How the relay frames packets in UDP: raw = FOU direct (kernel FOU, socat iff-no-pi);
+// tun_pi = socat's default TUN framing (a 4-byte struct tun_pi first).
+enum class Framing { raw, tun_pi };
+
+const char *to_string(Framing f);
+util::Result<Framing> parse_framing(const std::string &s);
+
 constexpr std::uint32_t k_default_mtu = 1472; // 1500 - 20 (IPv4) - 8 (UDP), as in the seed
 constexpr std::uint32_t k_min_mtu = 68;       // RFC 791 minimum; the kernel's ipip min_mtu
 constexpr std::uint32_t k_max_mtu = 65507;    // 65535 - 20 - 8: the largest UDP payload over IPv4
@@ -30,6 +37,10 @@ struct TunnelSpec {
   util::IpAddr local;                  // underlay source; unset = chosen by fouctl/kernel
   std::vector<util::Prefix> addresses; // addresses of the tunnel device
   Mode mode = Mode::automatic;
+  // Relay only:
+  Framing framing = Framing::raw;
+  std::string tun_device;       // attach to this existing persistent TUN device
+  bool peer_port_fixed = false; // also require the peer's source port to be TX_PORT
 };
 
 // The device name fouctl uses when none is given: stable, derived from the receive port.

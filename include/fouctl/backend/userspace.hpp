@@ -1,0 +1,45 @@
+#pragma once
+// The userspace backend: a relay process moving packets between a TUN device and a UDP
+// socket in FOU-direct format, for kernels without fou/ipip. The TUN device is created by
+// `up` (non-persistent: it dies with the relay, taking its addresses and routes along) or
+// is an existing persistent one (--tun-device). The relay is found through its abstract
+// control socket, so all state is per network namespace and a killed relay leaves nothing.
+#include <optional>
+#include <vector>
+
+#include "fouctl/backend/observed.hpp"
+#include "fouctl/backend/reporter.hpp"
+#include "fouctl/backend/status.hpp"
+#include "fouctl/config/tunnel.hpp"
+#include "fouctl/nl/socket.hpp"
+
+namespace fouctl::backend {
+
+struct RelayRunOptions {
+  bool foreground = false; // stay attached (the seed's socat variant); else fork and return
+  bool verbose = false;    // log every packet to stderr
+};
+
+class UserspaceBackend {
+public:
+  static util::Result<UserspaceBackend> open();
+
+  // Brings the relay up, or confirms it runs exactly as asked (returns false). In the
+  // foreground, returns only when the relay stopped; the result is then its exit code.
+  util::Result<int> up(const config::TunnelSpec &spec, const RelayRunOptions &opt,
+                       Reporter &reporter, bool &changed);
+  // Stops the relay `name` and removes what is left of it.
+  util::Status down(const std::string &name, Reporter &reporter);
+  // Every relay in this namespace.
+  std::vector<TunnelStatus> list();
+  util::Result<Observed> observe();
+
+private:
+  explicit UserspaceBackend(nl::Socket rt) : m_rt(std::move(rt)) {}
+  nl::Socket m_rt;
+};
+
+// Reads a relay's status reply (its JSON) into a TunnelStatus. Pure.
+util::Result<TunnelStatus> parse_relay_status(const std::string &name, const std::string &json);
+
+} // namespace fouctl::backend

@@ -1,0 +1,77 @@
+#pragma once
+// Pure packet functions of the relay: inner-packet validation, UDP-side framing and the
+// Internet checksum. No syscalls, no allocation: the engine calls them once per packet.
+//
+// Wire format (kernel FOU "direct"): a UDP payload is exactly one bare IPv4 or IPv6 packet.
+// Framing::tun_pi instead prefixes each packet with the 4-byte struct tun_pi that socat's TUN
+// address sends when it is used without `iff-no-pi`.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "fouctl/relay/counters.hpp"
+
+namespace fouctl::relay {
+
+enum class Framing {
+  raw,    // FOU direct: the payload is the IP packet (kernel FOU, socat with iff-no-pi)
+  tun_pi, // struct tun_pi { u16 flags; be16 proto; } then the IP packet (socat's default)
+};
+
+inline constexpr std::size_t k_tun_pi_len = 4;
+inline constexpr std::uint16_t k_eth_p_ip = 0x0800;   // ETH_P_IP
+inline constexpr std::uint16_t k_eth_p_ipv6 = 0x86DD; // ETH_P_IPV6
+
+// Bytes the framing adds in front of each inner packet in a UDP payload.
+constexpr std::size_t framing_overhead(Framing f) { return f == Framing::tun_pi ? k_tun_pi_len : 0; }
+
+// The IP version nibble of the first byte (4, 6, or anything else); 0 for an empty packet.
+inline unsigned ip_version(std::span<const std::uint8_t> pkt) {
+  return pkt.empty() ? 0 : pkt[0] >> 4;
+}
+
+// Accepts exactly one complete IP packet, as the kernel's TUN or FOU receive path expects:
+//   IPv4: len >= 20, IHL >= 5, IHL*4 <= len, total length == len;
+//   IPv6: len >= 40, 40 + payload length == len (jumbograms, payload length 0, are refused).
+// Returns nullopt when the packet is acceptable, else DropReason::malformed.
+// Checksums are not verified: the receiving kernel does that.
+std::optional<DropReason> check_inner_packet(std::span<const std::uint8_t> pkt);
+
+// The tun_pi header for `pkt`: flags 0 and the protocol from its IP version nibble;
+// nullopt when the version is neither 4 nor 6.
+std::optional<std::array<std::uint8_t, k_tun_pi_len>>
+tun_pi_header(std::span<const std::uint8_t> pkt);
+
+// Writes the tun_pi header followed by `pkt` into `out`. Returns the length written, or 0 when
+// `out` is too small or the version is neither 4 nor 6.
+std::size_t add_tun_pi(std::span<const std::uint8_t> pkt, std::span<std::uint8_t> out);
+
+// The packet after a tun_pi header. nullopt when the payload is shorter than the header or the
+// header's protocol does not match the packet's IP version (ETH_P_IP for 4, ETH_P_IPV6 for 6).
+// The flags are ignored (socat sends 0; TUN_PKT_STRIP would also make the length check fail).
+std::optional<std::span<const std::uint8_t>> strip_tun_pi(std::span<const std::uint8_t> payload);
+
+// One's-complement sum (RFC 1071) of `data` added to `sum`, not folded. Call repeatedly to
+// cover a pseudo-header and a message; an odd length is padded with a zero byte, so only the
+// last piece may have an odd length.
+std::uint32_t checksum_add(std::uint32_t sum, std::span<const std::uint8_t> data);
+// Folds a sum to 16 bits and complements it: the value to store (big-endian) in a checksum
+// field. Summing a message that contains a correct checksum folds to 0.
+std::uint16_t checksum_finish(std::uint32_t sum);
+
+// Big-endian loads and stores on byte spans (the caller checks the bounds).
+inline std::uint16_t load_be16(const std::uint8_t *p) {
+  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+}
+inline void store_be16(std::uint8_t *p, std::uint16_t v) {
+  p[0] = static_cast<std::uint8_t>(v >> 8);
+  p[1] = static_cast<std::uint8_t>(v);
+}
+inline void store_be32(std::uint8_t *p, std::uint32_t v) {
+  store_be16(p, static_cast<std::uint16_t>(v >> 16));
+  store_be16(p + 2, static_cast<std::uint16_t>(v));
+}
+
+} // namespace fouctl::relay

@@ -1,0 +1,66 @@
+#include "fouctl/backend/l3.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace fouctl::backend {
+
+using util::ErrorKind;
+using util::fail;
+using util::Status;
+
+Status check_routes_free(const config::TunnelSpec &spec, const Observed &obs, int own_ifindex) {
+  for (const auto &r : spec.routes)
+    for (const auto &have : obs.routes)
+      if (have.dst == r && have.table == 254 &&
+          !(own_ifindex != 0 && have.oif == own_ifindex && have.protocol == nl::k_rtprot_fouctl)) {
+        const auto *dev = obs.link_by_index(have.oif);
+        return fail(ErrorKind::conflict, "a route to " + r.to_string() + " already exists" +
+                                             (dev ? " via '" + dev->name + "'" : ""));
+      }
+  return {};
+}
+
+Status add_addresses_and_routes(nl::Socket &rt, Transaction &tx, const Observed &obs, int ifindex,
+                                const config::TunnelSpec &spec, bool &changed) {
+  auto have_addrs = obs.addrs_of(ifindex);
+  for (const auto &a : spec.addresses) {
+    if (std::find(have_addrs.begin(), have_addrs.end(), a) != have_addrs.end())
+      continue;
+    nl::AddrInfo info{ifindex, a};
+    FOUCTL_TRY(tx.run("ip addr add " + a.to_string() + " dev " + spec.name,
+                      [&]() { return nl::addr_add(rt, info); },
+                      "ip addr del " + a.to_string() + " dev " + spec.name,
+                      [&rt, info]() { return nl::addr_del(rt, info); }));
+    changed = true;
+  }
+  auto have_routes = obs.routes_of(ifindex);
+  for (const auto &r : spec.routes) {
+    if (std::any_of(have_routes.begin(), have_routes.end(), [&](auto &h) { return h.dst == r; }))
+      continue;
+    nl::RouteInfo info;
+    info.dst = r;
+    info.oif = ifindex;
+    FOUCTL_TRY(tx.run("ip route add " + r.to_string() + " dev " + spec.name + " proto " +
+                          std::to_string(nl::k_rtprot_fouctl) + " scope link",
+                      [&]() { return nl::route_add(rt, info); },
+                      "ip route del " + r.to_string() + " dev " + spec.name,
+                      [&rt, info]() { return nl::route_del(rt, info); }));
+    changed = true;
+  }
+  return {};
+}
+
+Status remove_routes(nl::Socket &rt, const Observed &obs, int ifindex, const std::string &name,
+                     Reporter &reporter) {
+  Status first;
+  for (const auto &r : obs.routes_of(ifindex)) {
+    reporter.action("ip route del " + r.dst.to_string() + " dev " + name);
+    auto s = nl::route_del(rt, r);
+    if (!s && s.error().errnum != ESRCH && first) // ESRCH: gone already
+      first = s.map_error(util::context("removing route " + r.dst.to_string()));
+  }
+  return first;
+}
+
+} // namespace fouctl::backend

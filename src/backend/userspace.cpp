@@ -1,0 +1,387 @@
+#include "fouctl/backend/userspace.hpp"
+
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "fouctl/backend/l3.hpp"
+#include "fouctl/backend/ownership.hpp"
+#include "fouctl/backend/transaction.hpp"
+#include "fouctl/relay/control.hpp"
+#include "fouctl/relay/runner.hpp"
+#include "fouctl/relay/tun_device.hpp"
+#include "fouctl/relay/udp.hpp"
+
+namespace fouctl::backend {
+
+using util::ErrorKind;
+using util::fail;
+using util::Result;
+using util::Status;
+
+namespace {
+
+constexpr int k_ready_timeout_ms = 10000;
+constexpr int k_stop_timeout_ms = 5000;
+
+sockaddr_storage to_sockaddr(const util::IpAddr &a, std::uint16_t port) {
+  sockaddr_storage ss{};
+  if (a.family == 6) {
+    auto *s6 = reinterpret_cast<sockaddr_in6 *>(&ss);
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(port);
+    std::memcpy(&s6->sin6_addr, a.bytes.data(), 16);
+  } else {
+    auto *s4 = reinterpret_cast<sockaddr_in *>(&ss);
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(port);
+    if (a.is_set())
+      std::memcpy(&s4->sin_addr, a.bytes.data(), 4);
+  }
+  return ss;
+}
+
+Result<util::UniqueFd> open_udp(const config::TunnelSpec &spec) {
+  util::UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid())
+    return util::fail_errno("creating the relay's UDP socket", errno);
+  FOUCTL_TRY(relay::tune_udp_socket(fd.get()));
+  auto local = to_sockaddr(spec.local, spec.rx_port);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr *>(&local), sizeof(sockaddr_in)) < 0) {
+    int err = errno;
+    auto e = util::fail_errno("binding UDP " + spec.local.to_string() + ":" +
+                                  std::to_string(spec.rx_port),
+                              err);
+    e.value().kind = ErrorKind::conflict;
+    if (err == EADDRINUSE)
+      e.value().hint = "another program (or a kernel FOU port) has UDP port " +
+                       std::to_string(spec.rx_port) + " open";
+    if (err == EADDRNOTAVAIL)
+      e.value().hint = "--local must be an address of this host";
+    return e;
+  }
+  return fd;
+}
+
+// The relay's settings as JSON members, echoed back by its status reply.
+std::string settings_json(const config::TunnelSpec &spec, std::uint32_t mtu) {
+  nlohmann::json j{{"name", spec.name},
+                   {"rx_port", spec.rx_port},
+                   {"tx_port", spec.tx_port},
+                   {"peer", spec.peer.to_string()},
+                   {"local", spec.local.is_set() ? spec.local.to_string() : ""},
+                   {"mtu", mtu},
+                   {"framing", config::to_string(spec.framing)},
+                   {"tun_device", spec.tun_device},
+                   {"peer_port_fixed", spec.peer_port_fixed}};
+  auto s = j.dump();
+  return s.substr(1, s.size() - 2);
+}
+
+// Waits until the relay's control socket is gone (it has exited); bounded.
+bool wait_gone(const std::string &name, int timeout_ms) {
+  for (int waited = 0; waited < timeout_ms; waited += 20) {
+    auto r = relay::control_request(name, "status");
+    if (!r && r.error().kind == ErrorKind::not_found)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+} // namespace
+
+Result<UserspaceBackend> UserspaceBackend::open() {
+  FOUCTL_TRY_ASSIGN(auto rt, nl::Socket::open(NETLINK_ROUTE));
+  return UserspaceBackend(std::move(rt));
+}
+
+Result<Observed> UserspaceBackend::observe() { return backend::observe(m_rt, nullptr, -1); }
+
+Result<TunnelStatus> parse_relay_status(const std::string &name, const std::string &text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return fail(ErrorKind::system, "relay '" + name + "' answered with something unreadable");
+  TunnelStatus s;
+  try {
+    s.name = name;
+    s.mode = "userspace";
+    s.up = true;
+    s.pid = j.at("pid").get<int>();
+    s.uid = j.at("uid").get<unsigned>();
+    s.rx_port = j.at("rx_port").get<std::uint16_t>();
+    s.tx_port = j.at("tx_port").get<std::uint16_t>();
+    s.rx_port_open = true;
+    if (auto p = util::parse_addr(j.at("peer").get<std::string>()))
+      s.peer = *p;
+    if (auto l = util::parse_addr(j.at("local").get<std::string>()))
+      s.local = *l;
+    s.mtu = j.at("mtu").get<std::uint32_t>();
+    s.framing = j.at("framing").get<std::string>();
+    s.tun_device = j.at("tun_device").get<std::string>();
+    s.peer_port_fixed = j.at("peer_port_fixed").get<bool>();
+    const auto &c = j.at("counters");
+    s.counters.rx_packets = c.at("rx_packets").get<std::uint64_t>();
+    s.counters.rx_bytes = c.at("rx_bytes").get<std::uint64_t>();
+    s.counters.tx_packets = c.at("tx_packets").get<std::uint64_t>();
+    s.counters.tx_bytes = c.at("tx_bytes").get<std::uint64_t>();
+    for (const auto &[reason, n] : j.at("drops").items()) {
+      s.drops.emplace_back(reason, n.get<std::uint64_t>());
+      (reason == "udp_send" ? s.counters.tx_dropped : s.counters.rx_dropped) += n.get<std::uint64_t>();
+    }
+  } catch (const nlohmann::json::exception &e) {
+    return fail(ErrorKind::system, "relay '" + name + "' sent incomplete status: " + e.what());
+  }
+  return s;
+}
+
+std::vector<TunnelStatus> UserspaceBackend::list() {
+  std::vector<TunnelStatus> out;
+  auto obs = observe();
+  for (const auto &name : relay::list_relays()) {
+    auto reply = relay::control_request(name, "status");
+    if (!reply)
+      continue; // exited meanwhile
+    auto s = parse_relay_status(name, reply->text);
+    if (!s)
+      continue;
+    if (obs) {
+      const auto *link = obs->link_by_name(s->tun_device.empty() ? name : s->tun_device);
+      if (link) {
+        s->ifindex = link->ifindex;
+        s->up = link->is_up();
+        for (const auto &r : obs->routes_of(link->ifindex))
+          s->routes.push_back(r.dst);
+        s->addresses = obs->addrs_of(link->ifindex);
+      }
+    }
+    out.push_back(*s);
+  }
+  return out;
+}
+
+static std::vector<std::string> relay_differences(const config::TunnelSpec &spec,
+                                                  const TunnelStatus &now) {
+  std::vector<std::string> d;
+  auto differ = [&](const std::string &what, const std::string &have, const std::string &want) {
+    if (have != want)
+      d.push_back(what + " is " + have + ", not " + want);
+  };
+  differ("receive port", std::to_string(now.rx_port), std::to_string(spec.rx_port));
+  differ("transmit port", std::to_string(now.tx_port), std::to_string(spec.tx_port));
+  differ("peer", now.peer.to_string(), spec.peer.to_string());
+  differ("local", now.local.to_string(), spec.local.to_string());
+  differ("MTU", std::to_string(now.mtu), std::to_string(spec.mtu));
+  differ("framing", now.framing, config::to_string(spec.framing));
+  differ("TUN device", now.tun_device.empty() ? "its own" : now.tun_device,
+         spec.tun_device.empty() ? "its own" : spec.tun_device);
+  if (now.peer_port_fixed != spec.peer_port_fixed)
+    d.push_back("peer-port-fixed differs");
+  for (const auto &r : now.routes)
+    if (std::find(spec.routes.begin(), spec.routes.end(), r) == spec.routes.end())
+      d.push_back("it routes " + r.to_string() + ", which is not asked for");
+  return d;
+}
+
+Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunOptions &opt,
+                                 Reporter &reporter, bool &changed) {
+  changed = false;
+  FOUCTL_TRY_ASSIGN(auto obs, observe());
+  const bool external = !spec.tun_device.empty();
+
+  // Already running? Then it must match.
+  if (auto reply = relay::control_request(spec.name, "status")) {
+    FOUCTL_TRY_ASSIGN(auto now, parse_relay_status(spec.name, reply->text));
+    if (const auto *l = obs.link_by_name(spec.name))
+      for (const auto &r : obs.routes_of(l->ifindex))
+        now.routes.push_back(r.dst);
+    auto diff = relay_differences(spec, now);
+    if (!diff.empty()) {
+      std::string all;
+      for (const auto &x : diff)
+        all += (all.empty() ? "" : ", ") + x;
+      auto e = fail(ErrorKind::conflict, "tunnel '" + spec.name + "' is up with other settings: " + all);
+      e.value().hint = "run 'fouctl down " + spec.name + "' first";
+      return e;
+    }
+    if (opt.foreground)
+      return fail(ErrorKind::conflict, "tunnel '" + spec.name + "' already runs in the background (pid " +
+                                           std::to_string(now.pid) + ")");
+    return 0;
+  }
+  for (const auto &other : list())
+    if (other.rx_port == spec.rx_port)
+      return fail(ErrorKind::conflict, "receive port " + std::to_string(spec.rx_port) +
+                                           " belongs to fouctl tunnel '" + other.name + "'");
+  if (const auto *holder = obs.owned_by_port(spec.rx_port))
+    return fail(ErrorKind::conflict, "receive port " + std::to_string(spec.rx_port) +
+                                         " belongs to fouctl tunnel '" + holder->name + "'");
+
+  const nl::LinkInfo *existing = obs.link_by_name(spec.name);
+  if (external) {
+    if (!existing)
+    {
+      auto e = fail(ErrorKind::not_found, "TUN device '" + spec.tun_device + "' does not exist");
+      e.value().hint = "create it with 'ip tuntap add dev " + spec.tun_device + " mode tun user USER'";
+      return e;
+    }
+    if (existing->kind != "tun")
+      return fail(ErrorKind::conflict, "device '" + spec.tun_device + "' is not a TUN device" +
+                                           (existing->kind.empty() ? "" : " (" + existing->kind + ")"));
+  } else if (existing) {
+    auto e = fail(ErrorKind::conflict, "device '" + spec.name + "' exists" +
+                                           (parse_mark(existing->alias) ? " (a kernel fouctl tunnel)"
+                                                                        : " and was not made by fouctl"));
+    e.value().hint = "choose another name with --name";
+    return e;
+  }
+  FOUCTL_TRY(check_routes_free(spec, obs, external ? existing->ifindex : 0));
+
+  // The control socket's name is the per-tunnel lock; take it first.
+  FOUCTL_TRY_ASSIGN(auto control, relay::ControlServer::bind(spec.name));
+  FOUCTL_TRY_ASSIGN(auto udp, open_udp(spec).map_error(util::context("opening the relay's UDP socket")));
+
+  Transaction tx(reporter);
+  util::UniqueFd tun;
+  int ifindex = external ? existing->ifindex : 0;
+  auto failed = [&](util::Error e) { return tl::unexpected(tx.fail_and_rollback(std::move(e))); };
+  if (external) {
+    reporter.action("attach to TUN device " + spec.tun_device);
+    auto t = relay::attach_tun(spec.tun_device);
+    if (!t)
+      return failed(t.error());
+    tun = std::move(*t);
+  } else {
+    reporter.action("ip tuntap add dev " + spec.name + " mode tun   # owned by the relay");
+    auto t = relay::create_tun(spec.name);
+    if (!t)
+      return failed(t.error());
+    tun = std::move(*t);
+    auto links = nl::link_list(m_rt);
+    if (!links)
+      return failed(links.error());
+    for (const auto &l : *links)
+      if (l.name == spec.name)
+        ifindex = l.ifindex;
+    auto mark = format_mark({"userspace", spec.rx_port, spec.tx_port});
+    if (auto r = tx.run("ip link set dev " + spec.name + " mtu " + std::to_string(spec.mtu) +
+                            " alias \"" + mark + "\" up",
+                        [&]() { return nl::link_set(m_rt, ifindex, spec.mtu, mark, true); }, {}, {});
+        !r)
+      return failed(r.error());
+  }
+  if (auto r = add_addresses_and_routes(m_rt, tx, obs, ifindex, spec, changed); !r)
+    return failed(r.error());
+
+  relay::RelayProcess proc{spec.name, std::move(tun), std::move(udp), std::move(control), {}, {}, {},
+                           opt.verbose, -1};
+  proc.engine.peer = to_sockaddr(spec.peer, spec.tx_port);
+  proc.engine.peer_len = sizeof(sockaddr_in);
+  proc.engine.peer_port_fixed = spec.peer_port_fixed;
+  proc.engine.framing =
+      spec.framing == config::Framing::tun_pi ? relay::Framing::tun_pi : relay::Framing::raw;
+  proc.engine.mtu = spec.mtu;
+  proc.status_extra = settings_json(spec, spec.mtu);
+  proc.summary = fmt::format("relaying {} <-> {}:{} (UDP port {} here)", spec.name,
+                             spec.peer.to_string(), spec.tx_port, spec.rx_port);
+  changed = true;
+
+  if (opt.foreground) {
+    tx.commit();
+    reporter.note("relay for '" + spec.name + "' running in the foreground; Ctrl-C takes it down");
+    int rc = relay::run_relay(std::move(proc));
+    // Our own TUN device vanished with its fd; routes on an external device stay: remove.
+    if (external) {
+      auto o = observe();
+      if (o)
+        (void)remove_routes(m_rt, *o, ifindex, spec.name, reporter);
+    }
+    reporter.note("tunnel '" + spec.name + "' is down");
+    return rc;
+  }
+
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) < 0)
+    return failed(util::fail_errno("creating a pipe", errno).value());
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(ready[0]);
+    ::close(ready[1]);
+    return failed(util::fail_errno("starting the relay process", errno).value());
+  }
+  if (pid == 0) {
+    ::close(ready[0]);
+    ::setsid();
+    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    ::dup2(devnull, STDIN_FILENO);
+    ::dup2(devnull, STDOUT_FILENO);
+    if (!opt.verbose)
+      ::dup2(devnull, STDERR_FILENO);
+    proc.ready_fd = ready[1];
+    ::_exit(relay::run_relay(std::move(proc)));
+  }
+  ::close(ready[1]);
+  // Our copies must go: the child alone holds the TUN device open from now on.
+  proc.tun.reset();
+  proc.udp.reset();
+  proc = relay::RelayProcess{spec.name, {}, {}, std::move(proc.control), {}, {}, {}, false, -1};
+  pollfd p{ready[0], POLLIN, 0};
+  char buf[8] = {};
+  ssize_t n = 0;
+  if (::poll(&p, 1, k_ready_timeout_ms) > 0)
+    n = ::read(ready[0], buf, sizeof buf);
+  ::close(ready[0]);
+  if (n <= 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return failed(util::Error{ErrorKind::system, 0, "the relay process did not start", {}, {}, {}});
+  }
+  // The child has its own session; reap nothing. It was forked before any thread existed.
+  tx.commit();
+  reporter.note(fmt::format("relay for '{}' runs in the background as pid {}", spec.name, pid));
+  return 0;
+}
+
+Status UserspaceBackend::down(const std::string &name, Reporter &reporter) {
+  auto status = relay::control_request(name, "status");
+  std::string tun_device;
+  if (status) {
+    // The relay's own pid comes from its answer: SO_PEERCRED names the process that bound
+    // the socket, which is the `up` that forked the relay.
+    FOUCTL_TRY_ASSIGN(auto s, parse_relay_status(name, status->text));
+    tun_device = s.tun_device;
+    reporter.action(fmt::format("stop relay '{}' (pid {})", name, s.pid));
+    auto stop = relay::control_request(name, "stop");
+    if (stop && stop->text != "ok")
+      return fail(ErrorKind::system, "relay '" + name + "' refused to stop: " + stop->text);
+    if (!wait_gone(name, k_stop_timeout_ms)) {
+      reporter.action(fmt::format("kill -KILL {}   # did not stop within {} ms", s.pid,
+                                  k_stop_timeout_ms));
+      ::kill(s.pid, SIGKILL);
+      if (!wait_gone(name, k_stop_timeout_ms))
+        return fail(ErrorKind::system, "relay '" + name + "' does not go away");
+    }
+  }
+  // A device that outlives the relay keeps fouctl's routes: remove them.
+  FOUCTL_TRY_ASSIGN(auto obs, observe());
+  const auto *link = obs.link_by_name(tun_device.empty() ? name : tun_device);
+  if (link)
+    FOUCTL_TRY(remove_routes(m_rt, obs, link->ifindex, link->name, reporter));
+  return {};
+}
+
+} // namespace fouctl::backend

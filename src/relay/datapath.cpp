@@ -1,0 +1,198 @@
+// The relay's per-packet work: UDP -> TUN (recvmmsg, validate, write) and TUN -> UDP (read,
+// validate, frame, sendmmsg). Nothing here allocates unless the log callback is set.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "engine_loop.hpp"
+#include "fouctl/relay/udp.hpp"
+
+namespace fouctl::relay {
+
+using util::fail_errno;
+using namespace detail;
+
+namespace {
+
+constexpr std::string_view k_tun_label = "tun"; // the "from" of TUN-side drops in log lines
+
+} // namespace
+
+util::Status Engine::Loop::udp_to_tun() {
+  for (auto &m : m_rx_msgs)
+    m.msg_hdr.msg_namelen = sizeof(sockaddr_storage); // value-result: reset every call
+  int n = ::recvmmsg(m_cfg.udp_fd, m_rx_msgs.data(), k_batch, MSG_DONTWAIT, nullptr);
+  if (n < 0) {
+    if (is_fatal(errno))
+      return fail_errno("receiving on the relay's UDP socket failed", errno);
+    return {}; // EAGAIN, EINTR, or a queued ICMP error (ECONNREFUSED...), now consumed
+  }
+
+  std::uint64_t packets = 0, bytes = 0;
+  util::Status status;
+  std::string from; // formatted only when logging
+  for (int i = 0; i < n; ++i) {
+    const msghdr &hdr = m_rx_msgs[i].msg_hdr;
+    const std::size_t len = m_rx_msgs[i].msg_len;
+    if (m_cfg.log) {
+      from = hdr.msg_namelen > 0 ? format_endpoint(m_rx_from[i]) : "?";
+      m_cfg.log(fmt::format("< {} bytes from {}", len, from));
+    }
+    if (hdr.msg_namelen == 0 || !same_peer(m_rx_from[i], m_cfg.peer, m_cfg.peer_port_fixed)) {
+      drop(DropReason::foreign_source, len, from);
+      continue;
+    }
+    if (hdr.msg_flags & MSG_TRUNC) { // longer than a slot: cannot be one IP packet
+      drop(DropReason::malformed, len, from, " (truncated)");
+      continue;
+    }
+    std::span<const std::uint8_t> pkt(rx_slot(i), len);
+    if (m_cfg.framing == Framing::tun_pi) {
+      auto inner = strip_tun_pi(pkt);
+      if (!inner) {
+        drop(DropReason::malformed, len, from, " (bad tun_pi header)");
+        continue;
+      }
+      pkt = *inner;
+    }
+    if (check_inner_packet(pkt)) {
+      drop(DropReason::malformed, len, from);
+      continue;
+    }
+    if (::write(m_cfg.tun_fd, pkt.data(), pkt.size()) < 0) {
+      const int err = errno;
+      // EINVAL here is the kernel refusing this packet, not a bad fd: count it.
+      if (is_fatal(err) && err != EINVAL) {
+        status = fail_errno("writing to the TUN device failed", err);
+        break;
+      }
+      drop(DropReason::tun_write, len, from,
+           m_cfg.log ? fmt::format(" ({})", std::strerror(err)) : std::string());
+      continue;
+    }
+    ++packets;
+    bytes += pkt.size();
+  }
+  bump(m_counters.rx_packets, packets);
+  bump(m_counters.rx_bytes, bytes);
+  return status;
+}
+
+util::Status Engine::Loop::tun_to_udp() {
+  const std::size_t overhead = framing_overhead(m_cfg.framing);
+  std::size_t count = 0;
+  for (std::size_t reads = 0; reads < k_batch; ++reads) {
+    std::uint8_t *slot = tx_slot(count);
+    ssize_t r = ::read(m_cfg.tun_fd, slot + k_headroom, k_slot - k_headroom);
+    if (r < 0) {
+      if (is_again(errno))
+        break;
+      // EBADFD: the TUN device was deleted under us; nothing else is expected either.
+      const int err = errno;
+      m_tx_count = count;
+      m_tx_next = 0;
+      FOUCTL_TRY(flush_tx()); // what was read still goes out
+      return fail_errno("reading from the TUN device failed", err);
+    }
+    std::span<const std::uint8_t> pkt(slot + k_headroom, static_cast<std::size_t>(r));
+    if (check_inner_packet(pkt)) {
+      drop(DropReason::malformed, pkt.size(), k_tun_label);
+      continue;
+    }
+    if (pkt.size() > m_cfg.mtu) {
+      answer_too_big(pkt, m_cfg.mtu);
+      continue;
+    }
+    std::uint8_t *start = slot + k_headroom - overhead;
+    if (m_cfg.framing == Framing::tun_pi) {
+      auto pi = tun_pi_header(pkt); // present: check_inner_packet saw version 4 or 6
+      std::memcpy(start, pi->data(), k_tun_pi_len);
+    }
+    m_tx_iov[count] = {start, pkt.size() + overhead};
+    ++count;
+  }
+  m_tx_count = count;
+  m_tx_next = 0;
+  return flush_tx();
+}
+
+util::Status Engine::Loop::flush_tx() {
+  const std::size_t overhead = framing_overhead(m_cfg.framing);
+  std::optional<std::uint32_t> path_mtu; // probed at most once per batch
+  std::uint64_t packets = 0, bytes = 0;
+  util::Status status;
+  while (m_tx_next < m_tx_count) {
+    int n = ::sendmmsg(m_cfg.udp_fd, &m_tx_msgs[m_tx_next],
+                       static_cast<unsigned>(m_tx_count - m_tx_next), MSG_DONTWAIT);
+    if (n > 0) {
+      for (std::size_t i = m_tx_next; i < m_tx_next + static_cast<std::size_t>(n); ++i) {
+        ++packets;
+        bytes += m_tx_iov[i].iov_len - overhead;
+        if (m_cfg.log)
+          m_cfg.log(fmt::format("> {} bytes to {}", m_tx_iov[i].iov_len, m_peer_text));
+      }
+      m_tx_next += static_cast<std::size_t>(n);
+      continue;
+    }
+    // sendmmsg reports the error of the first unsent message; the ones after it are retried.
+    const int err = n < 0 ? errno : EAGAIN;
+    if (err == EINTR)
+      continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      status = set_waiting_for_udp(true); // the rest goes out on EPOLLOUT
+      break;
+    }
+    const iovec &iov = m_tx_iov[m_tx_next];
+    std::span<const std::uint8_t> pkt(static_cast<const std::uint8_t *>(iov.iov_base) + overhead,
+                                      iov.iov_len - overhead);
+    if (err == EMSGSIZE) { // over the path MTU (DF set by tune_udp_socket) or 64 KiB
+      if (!path_mtu)
+        path_mtu = path_mtu_for_inner();
+      answer_too_big(pkt, *path_mtu);
+    } else if (is_fatal(err)) {
+      status = fail_errno("sending on the relay's UDP socket failed", err);
+      break;
+    } else { // ENOBUFS, ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EPERM (netfilter)...
+      drop(DropReason::udp_send, iov.iov_len, k_tun_label,
+           m_cfg.log ? fmt::format(" ({})", std::strerror(err)) : std::string());
+    }
+    ++m_tx_next;
+  }
+  bump(m_counters.tx_packets, packets);
+  bump(m_counters.tx_bytes, bytes);
+  if (status && m_tx_next == m_tx_count) {
+    m_tx_count = m_tx_next = 0;
+    status = set_waiting_for_udp(false);
+  }
+  return status;
+}
+
+std::uint32_t Engine::Loop::path_mtu_for_inner() {
+  const std::uint32_t limit = udp_payload_limit(m_cfg);
+  auto pmtu = probe_path_mtu(m_probe.get(), m_cfg.peer, m_cfg.peer_len);
+  if (!pmtu)
+    return std::min(m_cfg.mtu, limit);
+  // Outer IPv4 + UDP is 28 bytes, IPv6 + UDP 48, plus the framing.
+  const std::uint32_t outer = (m_cfg.peer.ss_family == AF_INET6 ? 48 : 28) +
+                              static_cast<std::uint32_t>(framing_overhead(m_cfg.framing));
+  const std::uint32_t mtu = *pmtu > outer ? *pmtu - outer : 0;
+  return std::max<std::uint32_t>(68, std::min(mtu, limit)); // 68: the IPv4 minimum MTU
+}
+
+void Engine::Loop::answer_too_big(std::span<const std::uint8_t> pkt, std::uint32_t mtu) {
+  // Counted before the reply is written, so whoever sees the ICMP also sees the count.
+  bump(m_counters.drop(DropReason::too_big));
+  const std::size_t n = build_packet_too_big(pkt, mtu, m_icmp);
+  const bool sent = n > 0 && ::write(m_cfg.tun_fd, m_icmp.data(), n) == static_cast<ssize_t>(n);
+  if (m_cfg.log)
+    m_cfg.log(fmt::format("drop {} bytes from {}: {} (mtu {}, {})", pkt.size(), k_tun_label,
+                          to_string(DropReason::too_big), mtu,
+                          sent ? "ICMP sent" : n > 0 ? "ICMP write failed" : "no ICMP allowed"));
+}
+
+} // namespace fouctl::relay

@@ -1,0 +1,119 @@
+#include "fouctl/relay/runner.hpp"
+
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+#include <systemd/sd-daemon.h>
+
+namespace fouctl::relay {
+
+namespace {
+
+constexpr uid_t k_nobody = 65534;
+
+void signal_stop(int stop_fd) {
+  std::uint64_t one = 1;
+  (void)!::write(stop_fd, &one, sizeof one);
+}
+
+std::string status_json(const RelayProcess &p, const Counters &c) {
+  auto s = snapshot(c);
+  std::string drops;
+  for (std::size_t i = 0; i < k_drop_reasons; ++i)
+    drops += fmt::format("{}\"{}\":{}", i ? "," : "", to_string(static_cast<DropReason>(i)),
+                         s.drops[i]);
+  return fmt::format("{{\"pid\":{},\"uid\":{},{},\"counters\":{{\"rx_packets\":{},\"rx_bytes\":{},"
+                     "\"tx_packets\":{},\"tx_bytes\":{}}},\"drops\":{{{}}}}}",
+                     ::getpid(), ::getuid(), p.status_extra, s.rx_packets, s.rx_bytes,
+                     s.tx_packets, s.tx_bytes, drops);
+}
+
+} // namespace
+
+util::Status drop_privileges() {
+  if (::geteuid() != 0)
+    return {};
+  if (::setgroups(0, nullptr) < 0 || ::setresgid(k_nobody, k_nobody, k_nobody) < 0 ||
+      ::setresuid(k_nobody, k_nobody, k_nobody) < 0)
+    return util::fail_errno("giving up root", errno);
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return util::fail_errno("setting no_new_privs", errno);
+  return {};
+}
+
+int run_relay(RelayProcess p) {
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr); // before any thread starts: all inherit it
+  std::signal(SIGPIPE, SIG_IGN);
+  util::UniqueFd sigfd(::signalfd(-1, &sigs, SFD_CLOEXEC));
+  util::UniqueFd stop(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!sigfd.valid() || !stop.valid()) {
+    std::fprintf(stderr, "fouctl relay %s: cannot set up signal handling\n", p.name.c_str());
+    return 1;
+  }
+
+  Counters counters;
+  p.engine.tun_fd = p.tun.get();
+  p.engine.udp_fd = p.udp.get();
+  p.engine.stop_fd = stop.get();
+  std::string tag = "fouctl relay " + p.name + ": ";
+  if (p.verbose)
+    p.engine.log = [tag](std::string_view line) {
+      std::fprintf(stderr, "%s%.*s\n", tag.c_str(), static_cast<int>(line.size()), line.data());
+    };
+  Engine engine(p.engine, counters);
+
+  // A signal becomes a write to the stop eventfd, which the engine and the control
+  // server both watch.
+  std::thread signals([&] {
+    pollfd fds[2] = {{sigfd.get(), POLLIN, 0}, {stop.get(), POLLIN, 0}};
+    while (::poll(fds, 2, -1) < 0 && errno == EINTR) {
+    }
+    if (fds[0].revents != 0)
+      signal_stop(stop.get());
+  });
+  std::thread control([&] {
+    p.control.serve(stop.get(), [&] { return status_json(p, counters); },
+                    [&] { signal_stop(stop.get()); });
+  });
+
+  int rc = 0;
+  if (auto dropped = drop_privileges(); !dropped) {
+    std::fprintf(stderr, "%s%s\n", tag.c_str(), dropped.error().describe().c_str());
+    signal_stop(stop.get());
+    rc = 1;
+  } else {
+    sd_notifyf(0, "READY=1\nSTATUS=%s", p.summary.c_str());
+    if (p.ready_fd >= 0) {
+      (void)!::write(p.ready_fd, "ready\n", 6);
+      ::close(p.ready_fd);
+    }
+    if (auto r = engine.run(); !r) {
+      std::fprintf(stderr, "%s%s\n", tag.c_str(), r.error().describe().c_str());
+      rc = 1;
+    }
+    sd_notify(0, "STOPPING=1");
+  }
+  signal_stop(stop.get());
+  signals.join();
+  control.join();
+  return rc;
+}
+
+} // namespace fouctl::relay
