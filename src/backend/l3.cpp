@@ -9,11 +9,20 @@ using util::ErrorKind;
 using util::fail;
 using util::Status;
 
+// Whether a main-table route to `dst` through `ifindex` exists right now.
+static bool has_route_via(nl::Socket &rt, const util::Prefix &dst, int ifindex) {
+  auto routes = nl::route_list(rt);
+  return routes && std::any_of(routes->begin(), routes->end(), [&](auto &h) {
+           return h.dst == dst && h.oif == ifindex && h.table == 254;
+         });
+}
+
 Status check_routes_free(const config::TunnelSpec &spec, const Observed &obs, int own_ifindex) {
   for (const auto &r : spec.routes)
     for (const auto &have : obs.routes)
-      if (have.dst == r && have.table == 254 &&
-          !(own_ifindex != 0 && have.oif == own_ifindex && have.protocol == nl::k_rtprot_fouctl)) {
+      // A route through the tunnel's own device is fine whoever made it (a user's
+      // connected route on a --tun-device); through anything else it is a conflict.
+      if (have.dst == r && have.table == 254 && !(own_ifindex != 0 && have.oif == own_ifindex)) {
         const auto *dev = obs.link_by_index(have.oif);
         return fail(ErrorKind::conflict, "a route to " + r.to_string() + " already exists" +
                                              (dev ? " via '" + dev->name + "'" : ""));
@@ -34,16 +43,23 @@ Status add_addresses_and_routes(nl::Socket &rt, Transaction &tx, const Observed 
                       [&rt, info]() { return nl::addr_del(rt, info); }));
     changed = true;
   }
-  auto have_routes = obs.routes_of(ifindex);
   for (const auto &r : spec.routes) {
-    if (std::any_of(have_routes.begin(), have_routes.end(), [&](auto &h) { return h.dst == r; }))
+    if (std::any_of(obs.routes.begin(), obs.routes.end(),
+                    [&](auto &h) { return h.dst == r && h.oif == ifindex && h.table == 254; }))
       continue;
     nl::RouteInfo info;
     info.dst = r;
     info.oif = ifindex;
     FOUCTL_TRY(tx.run("ip route add " + r.to_string() + " dev " + spec.name + " proto " +
                           std::to_string(nl::k_rtprot_fouctl) + " scope link",
-                      [&]() { return nl::route_add(rt, info); },
+                      [&]() -> Status {
+                        auto added = nl::route_add(rt, info);
+                        // An address added just now may have brought the same prefix as
+                        // its connected route: that route already does the job.
+                        if (!added && added.error().errnum == EEXIST && has_route_via(rt, r, ifindex))
+                          return {};
+                        return added;
+                      },
                       "ip route del " + r.to_string() + " dev " + spec.name,
                       [&rt, info]() { return nl::route_del(rt, info); }));
     changed = true;

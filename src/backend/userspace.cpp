@@ -20,6 +20,7 @@
 #include "fouctl/backend/l3.hpp"
 #include "fouctl/backend/ownership.hpp"
 #include "fouctl/backend/transaction.hpp"
+#include "fouctl/kmod/modules.hpp"
 #include "fouctl/relay/control.hpp"
 #include "fouctl/relay/runner.hpp"
 #include "fouctl/relay/tun_device.hpp"
@@ -265,6 +266,10 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
       return failed(t.error());
     tun = std::move(*t);
   } else {
+    // /dev/net/tun appears once the tun driver is loaded; it has no on-open autoload
+    // without a static device node, so load it like fou.
+    if (::access("/dev/net/tun", F_OK) != 0)
+      (void)kmod::load_module("tun", "CONFIG_TUN");
     reporter.action("ip tuntap add dev " + spec.name + " mode tun   # owned by the relay");
     auto t = relay::create_tun(spec.name);
     if (!t)

@@ -113,6 +113,10 @@ int run_relay(RelayProcess p) {
   signal_stop(stop.get());
   signals.join();
   control.join();
+  // Close the TUN device before the control socket goes (with `p`): whoever waits for the
+  // control socket to vanish (`fouctl down`) may then rely on the device being gone too.
+  p.tun.reset();
+  p.udp.reset();
   return rc;
 }
 

@@ -90,7 +90,8 @@ expect_stderr_contains() {
 # when the case exits.
 netns_add() {
     ip netns add "$1" || fail "cannot create netns '$1'"
-    on_exit ip netns delete "$1"
+    # Deleting a namespace does not end its processes (a relay would keep it alive).
+    on_exit sh -c 'ip netns pids "$1" | xargs -r kill -9; ip netns delete "$1"' _ "$1"
     ip -n "$1" link set lo up
 }
 
