@@ -10,6 +10,7 @@
 #include "fouctl/backend/l3.hpp"
 #include "fouctl/backend/transaction.hpp"
 #include "fouctl/kmod/modules.hpp"
+#include "fouctl/nl/ethtool.hpp"
 #include "fouctl/nl/addr.hpp"
 #include "fouctl/nl/fou.hpp"
 #include "fouctl/nl/route.hpp"
@@ -212,6 +213,11 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
           return {};
         },
         "ip link del dev " + spec.name, [&]() { return nl::link_del(m_rt, ifindex); })));
+  }
+  if (!existing) {
+    // See ethtool.hpp: userspace on the other end must get finished inner checksums.
+    FOUCTL_TRY(step(tx.run("ethtool -K " + spec.name + " tx off",
+                           [&]() { return nl::set_tx_checksum_offload(spec.name, false); }, {}, {})));
   }
   if (!existing || !existing->is_up()) {
     auto mark = format_mark({"kernel", spec.rx_port, spec.tx_port});
