@@ -67,8 +67,9 @@ TunnelStatus KernelBackend::status_of(const nl::LinkInfo &link, const Observed &
     s.local = link.tunnel->local;
   }
   s.rx_port_open = obs.fou_port(s.rx_port).has_value();
+  s.routes = obs.routes_through(link.ifindex);
   for (const auto &r : obs.routes_of(link.ifindex))
-    s.routes.push_back(r.dst);
+    s.owned_routes.push_back(r.dst);
   s.addresses = obs.addrs_of(link.ifindex);
   s.counters = link.counters;
   return s;
@@ -90,7 +91,7 @@ std::vector<std::string> differences(const config::TunnelSpec &spec, const Tunne
   // Missing routes and addresses are simply added (an interrupted run is completed);
   // a route fouctl made that is not asked for means different settings. Addresses added
   // by hand (as the seed README does) are left alone.
-  for (const auto &r : now.routes)
+  for (const auto &r : now.owned_routes)
     if (std::find(spec.routes.begin(), spec.routes.end(), r) == spec.routes.end())
       d.push_back("it routes " + r.to_string() + ", which is not asked for");
   return d;

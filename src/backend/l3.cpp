@@ -33,6 +33,7 @@ Status check_routes_free(const config::TunnelSpec &spec, const Observed &obs, in
 Status add_addresses_and_routes(nl::Socket &rt, Transaction &tx, const Observed &obs, int ifindex,
                                 const config::TunnelSpec &spec, bool &changed) {
   auto have_addrs = obs.addrs_of(ifindex);
+  bool added_address = false;
   for (const auto &a : spec.addresses) {
     if (std::find(have_addrs.begin(), have_addrs.end(), a) != have_addrs.end())
       continue;
@@ -41,10 +42,16 @@ Status add_addresses_and_routes(nl::Socket &rt, Transaction &tx, const Observed 
                       [&]() { return nl::addr_add(rt, info); },
                       "ip addr del " + a.to_string() + " dev " + spec.name,
                       [&rt, info]() { return nl::addr_del(rt, info); }));
-    changed = true;
+    changed = added_address = true;
+  }
+  // Addresses added just now bring their connected routes, which may already cover a
+  // REMOTE: look again before adding routes.
+  std::vector<nl::RouteInfo> now = obs.routes;
+  if (added_address) {
+    FOUCTL_TRY_ASSIGN(now, nl::route_list(rt));
   }
   for (const auto &r : spec.routes) {
-    if (std::any_of(obs.routes.begin(), obs.routes.end(),
+    if (std::any_of(now.begin(), now.end(),
                     [&](auto &h) { return h.dst == r && h.oif == ifindex && h.table == 254; }))
       continue;
     nl::RouteInfo info;

@@ -37,6 +37,15 @@ std::vector<nl::RouteInfo> Observed::routes_of(int ifindex) const {
   return out;
 }
 
+std::vector<util::Prefix> Observed::routes_through(int ifindex) const {
+  static const util::Prefix link_local = *util::parse_prefix("fe80::/64", true);
+  std::vector<util::Prefix> out;
+  for (const auto &r : routes)
+    if (r.oif == ifindex && r.table == 254 && r.type == 1 && r.dst != link_local)
+      out.push_back(r.dst);
+  return out;
+}
+
 std::vector<util::Prefix> Observed::addrs_of(int ifindex) const {
   std::vector<util::Prefix> out;
   for (const auto &a : addrs)

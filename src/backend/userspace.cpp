@@ -141,7 +141,9 @@ Result<TunnelStatus> parse_relay_status(const std::string &name, const std::stri
     s.counters.tx_bytes = c.at("tx_bytes").get<std::uint64_t>();
     for (const auto &[reason, n] : j.at("drops").items()) {
       s.drops.emplace_back(reason, n.get<std::uint64_t>());
-      (reason == "udp_send" ? s.counters.tx_dropped : s.counters.rx_dropped) += n.get<std::uint64_t>();
+      // udp_send and too_big happen on the way out (TUN to UDP), the rest on the way in.
+      bool out = reason == "udp_send" || reason == "too_big";
+      (out ? s.counters.tx_dropped : s.counters.rx_dropped) += n.get<std::uint64_t>();
     }
   } catch (const nlohmann::json::exception &e) {
     return fail(ErrorKind::system, "relay '" + name + "' sent incomplete status: " + e.what());
@@ -164,8 +166,9 @@ std::vector<TunnelStatus> UserspaceBackend::list() {
       if (link) {
         s->ifindex = link->ifindex;
         s->up = link->is_up();
+        s->routes = obs->routes_through(link->ifindex);
         for (const auto &r : obs->routes_of(link->ifindex))
-          s->routes.push_back(r.dst);
+          s->owned_routes.push_back(r.dst);
         s->addresses = obs->addrs_of(link->ifindex);
       }
     }
@@ -191,7 +194,7 @@ static std::vector<std::string> relay_differences(const config::TunnelSpec &spec
          spec.tun_device.empty() ? "its own" : spec.tun_device);
   if (now.peer_port_fixed != spec.peer_port_fixed)
     d.push_back("peer-port-fixed differs");
-  for (const auto &r : now.routes)
+  for (const auto &r : now.owned_routes)
     if (std::find(spec.routes.begin(), spec.routes.end(), r) == spec.routes.end())
       d.push_back("it routes " + r.to_string() + ", which is not asked for");
   return d;
@@ -208,7 +211,7 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
     FOUCTL_TRY_ASSIGN(auto now, parse_relay_status(spec.name, reply->text));
     if (const auto *l = obs.link_by_name(spec.name))
       for (const auto &r : obs.routes_of(l->ifindex))
-        now.routes.push_back(r.dst);
+        now.owned_routes.push_back(r.dst);
     auto diff = relay_differences(spec, now);
     if (!diff.empty()) {
       std::string all;

@@ -48,6 +48,7 @@ TEST_SUITE("backend::differences") {
     t.peer = *util::parse_addr("127.0.0.1");
     t.local = *util::parse_addr("127.0.0.1");
     t.routes = {*util::parse_prefix("10.0.2.2", true)};
+    t.owned_routes = t.routes;
     return t;
   }
 
@@ -55,6 +56,7 @@ TEST_SUITE("backend::differences") {
     CHECK(differences(spec(), now()).empty());
     auto t = now();
     t.routes.clear();
+    t.owned_routes.clear();
     t.addresses = {*util::parse_prefix("10.0.2.2", true)};
     CHECK(differences(spec(), t).empty());
   }
@@ -63,7 +65,8 @@ TEST_SUITE("backend::differences") {
     auto t = now();
     t.mtu = 1472;
     t.tx_port = 9;
-    t.routes.push_back(*util::parse_prefix("10.9.0.0/16", true));
+    t.owned_routes.push_back(*util::parse_prefix("10.9.0.0/16", true));
+    t.routes.push_back(*util::parse_prefix("10.8.0.0/16", true)); // a connected route: fine
     auto d = differences(spec(), t);
     REQUIRE(d.size() == 3);
     CHECK(d[0] == "transmit port is 9, not 2002");

@@ -23,7 +23,11 @@ struct Observed {
   // The fouctl-owned link whose mark names this receive port, if any.
   [[nodiscard]] const nl::LinkInfo *owned_by_port(std::uint16_t rx_port) const;
   [[nodiscard]] std::vector<const nl::LinkInfo *> owned() const;
+  // fouctl's own routes (its protocol) through `ifindex`.
   [[nodiscard]] std::vector<nl::RouteInfo> routes_of(int ifindex) const;
+  // Every main-table route into `ifindex`, whoever made it (an address's connected route
+  // too), without IPv6 link-local: what sends traffic into the tunnel.
+  [[nodiscard]] std::vector<util::Prefix> routes_through(int ifindex) const;
   [[nodiscard]] std::vector<util::Prefix> addrs_of(int ifindex) const;
   // The plain IPv4 FOU receive port fouctl opens for a tunnel (no local/peer binding).
   [[nodiscard]] std::optional<nl::FouPort> fou_port(std::uint16_t port) const;

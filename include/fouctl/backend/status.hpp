@@ -19,7 +19,8 @@ struct TunnelStatus {
   util::IpAddr peer;
   util::IpAddr local;
   std::uint32_t mtu = 0;
-  std::vector<util::Prefix> routes;
+  std::vector<util::Prefix> routes;       // every route into the device (Observed::routes_through)
+  std::vector<util::Prefix> owned_routes; // those fouctl made (its protocol)
   std::vector<util::Prefix> addresses;
   nl::LinkCounters counters;
   // Userspace relays only.

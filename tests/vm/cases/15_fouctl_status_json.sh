@@ -31,7 +31,7 @@ for name in fou2001 far; do
     eq up '.up' '(.flags | index("UP") != null)'
     eq tx_packets .counters.tx_packets .stats64.tx.packets
     eq rx_bytes .counters.rx_bytes .stats64.rx.bytes
-    want_routes=$(ip -n st -j route show dev "$name" proto 252 |
+    want_routes=$(ip -n st -j route show dev "$name" |
         jq -c '[.[] | .dst | if test("/") then . else . + "/32" end] | sort')
     eq routes '.routes | sort' "$want_routes"
     want_addrs=$(ip -n st -j addr show dev "$name" |
