@@ -25,6 +25,7 @@
 #include "fouctl/relay/runner.hpp"
 #include "fouctl/relay/tun_device.hpp"
 #include "fouctl/relay/udp.hpp"
+#include "fouctl/util/ns_lock.hpp"
 
 namespace fouctl::backend {
 
@@ -340,6 +341,8 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
     if (!opt.verbose)
       ::dup2(devnull, STDERR_FILENO);
     proc.ready_fd = ready[1];
+    // Keep only what the relay needs: not the parent's lock or netlink sockets.
+    util::close_other_fds({proc.tun.get(), proc.udp.get(), proc.control.fd(), ready[1]});
     ::_exit(relay::run_relay(std::move(proc)));
   }
   ::close(ready[1]);

@@ -149,9 +149,9 @@ TEST_CASE("IPv6: packet too big, quoting up to 1280 bytes, pseudo-header checksu
   // RFC 8200 8.1: src, dst, 32-bit length, 3 zero bytes, next header 58, then the message.
   Bytes pseudo(r.begin() + 8, r.begin() + 40);
   const std::uint32_t len = 1240;
-  pseudo.insert(pseudo.end(), {static_cast<std::uint8_t>(len >> 24), static_cast<std::uint8_t>(len >> 16),
-                               static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len), 0, 0,
-                               0, 58});
+  for (int shift = 24; shift >= 0; shift -= 8)
+    pseudo.push_back(static_cast<std::uint8_t>(len >> shift));
+  pseudo.insert(pseudo.end(), {0, 0, 0, 58});
   pseudo.insert(pseudo.end(), r.begin() + 40, r.end());
   CHECK(ref_sum(pseudo) == 0);
 

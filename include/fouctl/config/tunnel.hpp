@@ -41,6 +41,7 @@ struct TunnelSpec {
   Framing framing = Framing::raw;
   std::string tun_device;       // attach to this existing persistent TUN device
   bool peer_port_fixed = false; // also require the peer's source port to be TX_PORT
+  bool operator==(const TunnelSpec &) const = default;
 };
 
 // The device name fouctl uses when none is given: stable, derived from the receive port.

@@ -23,6 +23,7 @@ public:
   // Answers requests until `stop_fd` is readable. Runs in its own thread.
   void serve(int stop_fd, const std::function<std::string()> &status,
              const std::function<void()> &on_stop) const;
+  [[nodiscard]] int fd() const { return m_fd.get(); }
 
 private:
   explicit ControlServer(util::UniqueFd fd) : m_fd(std::move(fd)) {}

@@ -25,7 +25,9 @@ inline constexpr std::uint16_t k_eth_p_ip = 0x0800;   // ETH_P_IP
 inline constexpr std::uint16_t k_eth_p_ipv6 = 0x86DD; // ETH_P_IPV6
 
 // Bytes the framing adds in front of each inner packet in a UDP payload.
-constexpr std::size_t framing_overhead(Framing f) { return f == Framing::tun_pi ? k_tun_pi_len : 0; }
+constexpr std::size_t framing_overhead(Framing f) {
+  return f == Framing::tun_pi ? k_tun_pi_len : 0;
+}
 
 // The IP version nibble of the first byte (4, 6, or anything else); 0 for an empty packet.
 inline unsigned ip_version(std::span<const std::uint8_t> pkt) {

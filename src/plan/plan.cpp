@@ -1,0 +1,187 @@
+#include "fouctl/plan/plan.hpp"
+
+#include <algorithm>
+
+namespace fouctl::plan {
+
+namespace {
+
+bool contains(const std::vector<util::Prefix> &v, const util::Prefix &p) {
+  return std::find(v.begin(), v.end(), p) != v.end();
+}
+
+// A relay takes all of its settings at start: any change restarts it.
+bool relay_settings_equal(const config::TunnelSpec &a, const config::TunnelSpec &b) {
+  return a.rx_port == b.rx_port && a.tx_port == b.tx_port && a.peer == b.peer &&
+         a.local == b.local && a.mtu == b.mtu && a.framing == b.framing &&
+         a.tun_device == b.tun_device && a.peer_port_fixed == b.peer_port_fixed;
+}
+
+void push(std::vector<Action> &out, ActionKind kind, const std::string &name,
+          const config::TunnelSpec &spec, const config::TunnelSpec &before = {},
+          util::Prefix prefix = {}) {
+  out.push_back(Action{kind, name, spec, before, prefix});
+}
+
+} // namespace
+
+bool same_outer(const config::TunnelSpec &have, const config::TunnelSpec &want) {
+  if (have.tx_port != want.tx_port || have.peer != want.peer)
+    return false;
+  if (want.local.is_set())
+    return have.local == want.local;
+  // Unset local: the kernel's choice (non-loopback) or fouctl's 127.0.0.N (loopback).
+  return want.peer.is_loopback() ? have.local.is_loopback() || !have.local.is_set()
+                                 : !have.local.is_set();
+}
+
+std::vector<Action> make_plan(const State &observed, const State &desired) {
+  std::vector<Action> removals, deletions, changes, additions, creations;
+  for (const auto &[name, have] : observed) {
+    auto it = desired.find(name);
+    if (it == desired.end()) {
+      push(removals, ActionKind::remove, name, have.spec);
+      continue;
+    }
+    const auto &want = it->second.spec;
+    const auto &h = have.spec;
+    bool recreate = h.mode != want.mode ||
+                    (want.mode == config::Mode::userspace && !relay_settings_equal(h, want));
+    if (recreate) {
+      push(removals, ActionKind::remove, name, h);
+      push(creations, ActionKind::create, name, want);
+      continue;
+    }
+    for (const auto &r : h.routes)
+      if (!contains(want.routes, r))
+        push(deletions, ActionKind::del_route, name, want, h, r);
+    for (const auto &a : h.addresses)
+      if (!contains(want.addresses, a))
+        push(deletions, ActionKind::del_address, name, want, h, a);
+    if (want.mode == config::Mode::kernel) {
+      if (h.mtu != want.mtu)
+        push(changes, ActionKind::set_mtu, name, want, h);
+      if (!same_outer(h, want))
+        push(changes, ActionKind::change_encap, name, want, h);
+      if (h.rx_port != want.rx_port)
+        push(changes, ActionKind::change_port, name, want, h);
+    }
+    for (const auto &a : want.addresses)
+      if (!contains(h.addresses, a))
+        push(additions, ActionKind::add_address, name, want, h, a);
+    for (const auto &r : want.routes)
+      if (!contains(h.routes, r) && !contains(have.foreign_routes, r))
+        push(additions, ActionKind::add_route, name, want, h, r);
+  }
+  for (const auto &[name, want] : desired)
+    if (!observed.count(name))
+      push(creations, ActionKind::create, name, want.spec);
+
+  std::vector<Action> out;
+  for (auto *part : {&removals, &deletions, &changes, &additions, &creations})
+    out.insert(out.end(), part->begin(), part->end());
+  return out;
+}
+
+State apply_actions(State s, const std::vector<Action> &actions) {
+  for (const auto &a : actions) {
+    switch (a.kind) {
+    case ActionKind::remove:
+      s.erase(a.tunnel);
+      break;
+    case ActionKind::create:
+      s[a.tunnel] = TunnelState{a.spec, {}};
+      break;
+    case ActionKind::del_route: {
+      auto &v = s[a.tunnel].spec.routes;
+      v.erase(std::remove(v.begin(), v.end(), a.prefix), v.end());
+      break;
+    }
+    case ActionKind::del_address: {
+      auto &v = s[a.tunnel].spec.addresses;
+      v.erase(std::remove(v.begin(), v.end(), a.prefix), v.end());
+      break;
+    }
+    case ActionKind::add_route:
+      s[a.tunnel].spec.routes.push_back(a.prefix);
+      break;
+    case ActionKind::add_address:
+      s[a.tunnel].spec.addresses.push_back(a.prefix);
+      break;
+    case ActionKind::set_mtu:
+      s[a.tunnel].spec.mtu = a.spec.mtu;
+      break;
+    case ActionKind::change_encap:
+      s[a.tunnel].spec.tx_port = a.spec.tx_port;
+      s[a.tunnel].spec.peer = a.spec.peer;
+      s[a.tunnel].spec.local = a.spec.local;
+      break;
+    case ActionKind::change_port:
+      s[a.tunnel].spec.rx_port = a.spec.rx_port;
+      break;
+    }
+  }
+  return s;
+}
+
+Action inverse(const Action &a) {
+  Action r = a;
+  switch (a.kind) {
+  case ActionKind::remove:
+    r.kind = ActionKind::create;
+    break;
+  case ActionKind::create:
+    r.kind = ActionKind::remove;
+    break;
+  case ActionKind::del_route:
+    r.kind = ActionKind::add_route;
+    break;
+  case ActionKind::add_route:
+    r.kind = ActionKind::del_route;
+    break;
+  case ActionKind::del_address:
+    r.kind = ActionKind::add_address;
+    break;
+  case ActionKind::add_address:
+    r.kind = ActionKind::del_address;
+    break;
+  case ActionKind::set_mtu:
+  case ActionKind::change_encap:
+  case ActionKind::change_port:
+    std::swap(r.spec, r.before);
+    break;
+  }
+  return r;
+}
+
+std::string describe(const Action &a) {
+  const auto &n = a.tunnel;
+  switch (a.kind) {
+  case ActionKind::remove:
+    return "fouctl down " + n + "   # " + config::to_string(a.spec.mode) + " tunnel";
+  case ActionKind::create:
+    return "fouctl up " + std::to_string(a.spec.rx_port) + " " + std::to_string(a.spec.tx_port) +
+           " ... --name " + n + " --mode " + config::to_string(a.spec.mode);
+  case ActionKind::del_route:
+    return "ip route del " + a.prefix.to_string() + " dev " + n;
+  case ActionKind::add_route:
+    return "ip route add " + a.prefix.to_string() + " dev " + n + " proto 252 scope link";
+  case ActionKind::del_address:
+    return "ip addr del " + a.prefix.to_string() + " dev " + n;
+  case ActionKind::add_address:
+    return "ip addr add " + a.prefix.to_string() + " dev " + n;
+  case ActionKind::set_mtu:
+    return "ip link set dev " + n + " mtu " + std::to_string(a.spec.mtu);
+  case ActionKind::change_encap:
+    return "ip link change dev " + n + " type ipip" +
+           (a.spec.local.is_set() ? " local " + a.spec.local.to_string() : "") + " remote " +
+           a.spec.peer.to_string() + " encap fou encap-sport auto encap-dport " +
+           std::to_string(a.spec.tx_port);
+  case ActionKind::change_port:
+    return "ip fou del port " + std::to_string(a.before.rx_port) + " && ip fou add port " +
+           std::to_string(a.spec.rx_port) + " ipproto 4";
+  }
+  return "?";
+}
+
+} // namespace fouctl::plan
