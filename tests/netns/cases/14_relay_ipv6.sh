@@ -23,6 +23,6 @@ ping_all "$a" fd60::2
 ping_all "$b" fd60::1 -c 3 -W 2 -s 1200
 ping_all "$a" 10.62.0.2
 [[ $(in_ns "$a" fouctl status --json | jq -r '.tunnels[0].routes | sort | join(" ")') == \
-    "10.62.0.2/32 fd60::2/128" ]] || fail "status routes"
+    "10.62.0.2/32 fd60::/64 fd60::2/128" ]] || fail "status routes: every route into the device"
 check in_ns "$a" fouctl -q down 4000
 check in_ns "$b" fouctl -q down 4000
