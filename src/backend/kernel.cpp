@@ -52,6 +52,16 @@ util::Result<Observed> KernelBackend::observe() {
   return backend::observe(m_rt, m_genl ? &*m_genl : nullptr, m_fou_family);
 }
 
+Status KernelBackend::fou_add(const nl::FouPort &port) {
+  FOUCTL_TRY(ensure_available(false));
+  return nl::fou_add(*m_genl, m_fou_family, port);
+}
+
+Status KernelBackend::fou_del(const nl::FouPort &port) {
+  FOUCTL_TRY(ensure_available(false));
+  return nl::fou_del(*m_genl, m_fou_family, port);
+}
+
 TunnelStatus KernelBackend::status_of(const nl::LinkInfo &link, const Observed &obs) const {
   TunnelStatus s;
   auto mark = parse_mark(link.alias);
@@ -134,13 +144,18 @@ static std::string mark_command(const std::string &name, const std::string &mark
   return "ip link set dev " + name + " alias \"" + mark + "\" up";
 }
 
-util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &reporter) {
+util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &reporter,
+                                     const Observed *given) {
   for (const auto &r : spec.routes)
     if (r.addr.family != 4)
       return fail(ErrorKind::usage, "REMOTE '" + r.to_string() +
                                         "' is IPv6, but a kernel ipip tunnel carries IPv4 only");
   FOUCTL_TRY(ensure_available());
-  FOUCTL_TRY_ASSIGN(auto obs, observe());
+  Observed observed;
+  if (!given) {
+    FOUCTL_TRY_ASSIGN(observed, observe());
+  }
+  const Observed &obs = given ? *given : observed;
 
   const nl::LinkInfo *existing = obs.link_by_name(spec.name);
   if (existing && !parse_mark(existing->alias)) {

@@ -311,6 +311,8 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
   if (opt.foreground) {
     tx.commit();
     reporter.note("relay for '" + spec.name + "' running in the foreground; Ctrl-C takes it down");
+    if (opt.before_foreground)
+      opt.before_foreground();
     int rc = relay::run_relay(std::move(proc));
     // Our own TUN device vanished with its fd; routes on an external device stay: remove.
     if (external) {

@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <ostream>
 
 #include "fouctl/backend/kernel.hpp"
 #include "fouctl/backend/userspace.hpp"
+#include "fouctl/cli/check.hpp"
 #include "fouctl/cli/commands.hpp"
 #include "fouctl/config/tunnel.hpp"
 #include "fouctl/relay/control.hpp"
@@ -10,8 +12,57 @@ namespace fouctl::cli {
 
 using util::ErrorKind;
 
+namespace {
+
+util::Result<int> down_one(const Invocation &inv, StreamReporter &reporter);
+
+// down --all / down -c FILE: every fouctl tunnel, or those the config names.
+util::Result<int> down_many(const Invocation &inv, std::ostream &err, StreamReporter &reporter) {
+  std::vector<std::string> names;
+  if (inv.all) {
+    FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
+    (void)kernel.ensure_available(false);
+    FOUCTL_TRY_ASSIGN(auto obs, kernel.observe());
+    for (const auto *l : obs.owned())
+      names.push_back(l->name);
+    FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
+    for (const auto &s : relay.list())
+      if (std::find(names.begin(), names.end(), s.name) == names.end())
+        names.push_back(s.name);
+  } else {
+    FOUCTL_TRY_ASSIGN(auto cfg, load_config_file(inv.config_path, err));
+    for (const auto &t : cfg.tunnels)
+      names.push_back(t.name);
+  }
+  util::Result<int> first = k_exit_ok;
+  for (const auto &n : names) {
+    Invocation one = inv;
+    one.target = n;
+    auto r = down_one(one, reporter);
+    if (!r) {
+      err << "fouctl down: " << r.error().describe() << '\n';
+      if (first)
+        first = k_exit_failure;
+    }
+  }
+  if (names.empty())
+    reporter.note("no fouctl tunnels to take down");
+  return first;
+}
+
+} // namespace
+
 util::Result<int> cmd_down(const Invocation &inv, std::ostream &, std::ostream &err) {
   StreamReporter reporter(err, inv.quiet);
+  FOUCTL_TRY_ASSIGN(auto lock, take_lock(reporter));
+  if (inv.target.empty())
+    return down_many(inv, err, reporter);
+  return down_one(inv, reporter);
+}
+
+namespace {
+
+util::Result<int> down_one(const Invocation &inv, StreamReporter &reporter) {
   bool by_port = inv.target.find_first_not_of("0123456789") == std::string::npos;
   std::uint16_t port = 0;
   if (by_port) {
@@ -58,5 +109,7 @@ util::Result<int> cmd_down(const Invocation &inv, std::ostream &, std::ostream &
   reporter.note("tunnel '" + name + "' is down");
   return k_exit_ok;
 }
+
+} // namespace
 
 } // namespace fouctl::cli

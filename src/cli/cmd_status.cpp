@@ -1,3 +1,6 @@
+#include <unistd.h>
+
+#include <algorithm>
 #include <ostream>
 
 #include <fmt/format.h>
@@ -92,7 +95,7 @@ void print_text(const backend::TunnelStatus &s, std::ostream &out) {
 
 } // namespace
 
-util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostream &) {
+util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostream &err) {
   FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
   (void)kernel.ensure_available(false); // status works (without FOU ports) on kernels lacking FOU
   FOUCTL_TRY_ASSIGN(auto obs, kernel.observe());
@@ -103,18 +106,49 @@ util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostr
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
   for (auto &s : relay.list())
     all.push_back(std::move(s));
+  // Drift: what apply would change, against -c FILE or the default config if it exists.
+  std::vector<plan::Action> drift;
+  bool compared = inv.config_given || ::access(inv.config_path.c_str(), F_OK) == 0;
+  if (compared) {
+    FOUCTL_TRY_ASSIGN(drift, pending_actions(inv, err));
+  }
+  auto drift_of = [&](const std::string &name) {
+    std::vector<std::string> d;
+    for (const auto &a : drift)
+      if (a.tunnel == name)
+        d.push_back(plan::describe(a));
+    return d;
+  };
   if (inv.json) {
     auto arr = nlohmann::json::array();
-    for (const auto &s : all)
-      arr.push_back(to_json(s));
-    out << nlohmann::json{{"tunnels", arr}}.dump(2) << '\n';
-  } else if (all.empty()) {
-    out << "no fouctl tunnels in this network namespace\n";
+    for (const auto &s : all) {
+      auto j = to_json(s);
+      if (compared)
+        j["drift"] = drift_of(s.name);
+      arr.push_back(j);
+    }
+    nlohmann::json doc{{"tunnels", arr}};
+    if (compared) {
+      doc["config"] = inv.config_path;
+      auto d = nlohmann::json::array();
+      for (const auto &a : drift)
+        d.push_back(plan::describe(a));
+      doc["drift"] = d;
+    }
+    out << doc.dump(2) << '\n';
   } else {
-    for (const auto &s : all)
+    if (all.empty())
+      out << "no fouctl tunnels in this network namespace\n";
+    for (const auto &s : all) {
       print_text(s, out);
+      for (const auto &d : drift_of(s.name))
+        out << "  DRIFT:        " << d << '\n';
+    }
+    for (const auto &a : drift)
+      if (std::none_of(all.begin(), all.end(), [&](auto &s) { return s.name == a.tunnel; }))
+        out << "DRIFT: " << plan::describe(a) << "   # in " << inv.config_path << ", not up\n";
   }
-  return k_exit_ok;
+  return drift.empty() ? k_exit_ok : k_exit_drift;
 }
 
 } // namespace fouctl::cli

@@ -10,10 +10,15 @@ using util::ErrorKind;
 
 namespace {
 
-util::Result<int> relay_up(const Invocation &inv, StreamReporter &reporter) {
+util::Result<int> relay_up(const Invocation &inv, StreamReporter &reporter,
+                           util::NamespaceLock &lock) {
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
   bool changed = false;
-  FOUCTL_TRY_ASSIGN(int rc, relay.up(inv.spec, {inv.foreground, inv.verbose}, reporter, changed));
+  backend::RelayRunOptions opt{inv.foreground, inv.verbose, [&lock] {
+                                 // A foreground relay runs for long: let others work meanwhile.
+                                 util::NamespaceLock released = std::move(lock);
+                               }};
+  FOUCTL_TRY_ASSIGN(int rc, relay.up(inv.spec, opt, reporter, changed));
   if (!inv.foreground)
     reporter.note(changed ? "tunnel '" + inv.spec.name + "' is up (userspace relay)"
                           : "tunnel '" + inv.spec.name + "' is already up as asked; nothing changed");
@@ -38,12 +43,13 @@ bool needs_relay(const config::TunnelSpec &spec, std::string &why) {
 util::Result<int> cmd_up(const Invocation &inv, std::ostream &, std::ostream &err) {
   const auto &spec = inv.spec;
   StreamReporter reporter(err, inv.quiet);
+  FOUCTL_TRY_ASSIGN(auto lock, take_lock(reporter));
   if (spec.mode == config::Mode::userspace)
-    return relay_up(inv, reporter);
+    return relay_up(inv, reporter, lock);
   std::string why;
   if (spec.mode == config::Mode::automatic && needs_relay(spec, why)) {
     reporter.note(why + "; using the userspace relay");
-    return relay_up(inv, reporter);
+    return relay_up(inv, reporter, lock);
   }
   if (inv.foreground && spec.mode == config::Mode::kernel)
     return util::fail(ErrorKind::usage, "--foreground needs the userspace relay, not --mode kernel");
@@ -55,7 +61,7 @@ util::Result<int> cmd_up(const Invocation &inv, std::ostream &, std::ostream &er
       // One line, then the relay (wg-quick falls back to wireguard-go the same way).
       reporter.note("the kernel cannot do FOU/IPIP (" + e.message +
                     "); falling back to the userspace relay");
-      return relay_up(inv, reporter);
+      return relay_up(inv, reporter, lock);
     }
     if (e.kind == ErrorKind::missing)
       e.hint = "use --mode userspace for the relay";

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <sstream>
 
 #include "fouctl/cli/invocation.hpp"
@@ -86,23 +87,35 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   up->add_flag("-v,--verbose", inv.verbose, "Relay: log every packet in and out");
 
   auto *down = app.add_subcommand("down", "Take a tunnel down");
-  down->add_option("TARGET", inv.target, "The tunnel's RX_PORT or device name")->required();
+  down->add_option("TARGET", inv.target, "The tunnel's RX_PORT or device name");
+  down->add_flag("--all", inv.all, "Every tunnel fouctl owns in this network namespace");
+  auto *down_config = down->add_option("-c,--config", inv.config_path, "The tunnels of this config");
 
-  auto *status = app.add_subcommand("status", "Show fouctl's tunnels");
+  auto *status = app.add_subcommand("status", "Show fouctl's tunnels, and drift from the config");
   status->add_flag("--json", inv.json, "Machine-readable output (see fouctl(8))");
+  auto *status_config = status->add_option("-c,--config", inv.config_path,
+                                           "Config to compare with (default /etc/fouctl/fouctl.json)");
+
+  auto *apply = app.add_subcommand("apply", "Make the system match the config (all or nothing)");
+  auto *apply_config = apply->add_option("-c,--config", inv.config_path, "Config file");
+  auto *plan = app.add_subcommand("plan", "Show what apply would do; exit 3 if anything");
+  auto *plan_config = plan->add_option("-c,--config", inv.config_path, "Config file");
+  auto *check = app.add_subcommand("check", "Validate a config file (no privileges needed)");
+  auto *check_config = check->add_option("-c,--config", inv.config_path, "Config file");
 
   // CLI11 reports a mistyped verb as "arguments not expected"; name it instead.
-  if (!args.empty() && !args[0].empty() && args[0][0] != '-' && args[0] != "up" &&
-      args[0] != "down" && args[0] != "status")
-    return fail(ErrorKind::usage,
-                "unknown command '" + args[0] + "': use up, down or status (see 'fouctl --help')");
+  static const char *k_verbs[] = {"up", "down", "status", "apply", "plan", "check"};
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
+      std::none_of(std::begin(k_verbs), std::end(k_verbs), [&](auto v) { return args[0] == v; }))
+    return fail(ErrorKind::usage, "unknown command '" + args[0] +
+                                      "': use up, down, status, apply, plan or check (see 'fouctl --help')");
   std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 wants them reversed
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp &) {
     inv.verb = Verb::help;
     const CLI::App *sub = nullptr;
-    for (auto *s : {up, down, status})
+    for (auto *s : {up, down, status, apply, plan, check})
       if (s->parsed())
         sub = s;
     inv.help_text = sub ? sub->help() : app.help();
@@ -119,13 +132,23 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
     FOUCTL_TRY_ASSIGN(inv.spec, build_spec(raw));
   } else if (down->parsed()) {
     inv.verb = Verb::down;
-    if (inv.target.find_first_not_of("0123456789") == std::string::npos) {
+    inv.config_given = down_config->count() > 0;
+    int ways = (inv.target.empty() ? 0 : 1) + (inv.all ? 1 : 0) + (inv.config_given ? 1 : 0);
+    if (ways != 1)
+      return fail(ErrorKind::usage, "down takes one of: RX_PORT or NAME, --all, -c FILE");
+    if (inv.target.empty()) {
+      // --all or -c
+    } else if (inv.target.find_first_not_of("0123456789") == std::string::npos) {
       FOUCTL_TRY(config::parse_port(inv.target, "RX_PORT"));
     } else {
       FOUCTL_TRY(config::validate_name(inv.target));
     }
   } else if (status->parsed()) {
     inv.verb = Verb::status;
+    inv.config_given = status_config->count() > 0;
+  } else if (apply->parsed() || plan->parsed() || check->parsed()) {
+    inv.verb = apply->parsed() ? Verb::apply : plan->parsed() ? Verb::plan : Verb::check;
+    inv.config_given = apply_config->count() + plan_config->count() + check_config->count() > 0;
   } else {
     return fail(ErrorKind::usage, "no command given: use up, down or status (see 'fouctl --help')");
   }

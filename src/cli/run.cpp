@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <exception>
 #include <ostream>
 
@@ -15,6 +16,16 @@ void StreamReporter::note(std::string_view text) {
     m_err << "fouctl: " << text << '\n' << std::flush;
 }
 
+util::Result<util::NamespaceLock> take_lock(StreamReporter &reporter) {
+  long seconds = 30;
+  if (const char *env = std::getenv("FOUCTL_LOCK_TIMEOUT"))
+    seconds = std::strtol(env, nullptr, 10);
+  return util::NamespaceLock::acquire("fouctl/lock", std::chrono::seconds(seconds), [&] {
+    reporter.note("waiting for another fouctl run in this network namespace (up to " +
+                  std::to_string(seconds) + " s)");
+  });
+}
+
 namespace {
 
 struct VerbEntry {
@@ -27,6 +38,9 @@ constexpr VerbEntry k_verbs[] = {
     {Verb::up, cmd_up, "up"},
     {Verb::down, cmd_down, "down"},
     {Verb::status, cmd_status, "status"},
+    {Verb::apply, cmd_apply, "apply"},
+    {Verb::plan, cmd_plan, "plan"},
+    {Verb::check, cmd_check, "check"},
 };
 
 int report(const util::Error &e, const char *verb, std::ostream &err) {

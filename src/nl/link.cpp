@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace fouctl::nl {
@@ -44,17 +45,11 @@ std::string ipip_ip_command(const IpipLinkSpec &s) {
   return c;
 }
 
-Result<Message> build_ipip_create(const IpipLinkSpec &s) {
-  // EXCL: never change an existing device by accident; the kernel would otherwise update
-  // a same-named ipip device in place and zero every attribute we left out.
-  FOUCTL_TRY_ASSIGN(auto m, link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0));
-  FOUCTL_TRY(m.put_string(IFLA_IFNAME, s.name));
-  if (s.mtu != 0)
-    FOUCTL_TRY(m.put_u32(IFLA_MTU, s.mtu));
+// IFLA_LINKINFO { KIND "ipip", DATA { IFLA_IPTUN_* } }: every attribute, always.
+static Status put_ipip_linkinfo(Message &m, const IptunParams &t) {
   FOUCTL_TRY_ASSIGN(auto *info, m.nest_start(IFLA_LINKINFO));
   FOUCTL_TRY(m.put_string(IFLA_INFO_KIND, "ipip"));
   FOUCTL_TRY_ASSIGN(auto *data, m.nest_start(IFLA_INFO_DATA));
-  const auto &t = s.tunnel;
   FOUCTL_TRY(m.put_u32(IFLA_IPTUN_LINK, t.link));
   FOUCTL_TRY(m.put_u32(IFLA_IPTUN_LOCAL, t.local.is_set() ? t.local.v4_be() : 0));
   FOUCTL_TRY(m.put_u32(IFLA_IPTUN_REMOTE, t.remote.v4_be()));
@@ -69,6 +64,17 @@ Result<Message> build_ipip_create(const IpipLinkSpec &s) {
   FOUCTL_TRY(m.put_u32(IFLA_IPTUN_FWMARK, t.fwmark));
   FOUCTL_TRY(m.nest_end(data));
   FOUCTL_TRY(m.nest_end(info));
+  return {};
+}
+
+Result<Message> build_ipip_create(const IpipLinkSpec &s) {
+  // EXCL: never change an existing device by accident; the kernel would otherwise update
+  // a same-named ipip device in place and zero every attribute we left out.
+  FOUCTL_TRY_ASSIGN(auto m, link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0));
+  FOUCTL_TRY(m.put_string(IFLA_IFNAME, s.name));
+  if (s.mtu != 0)
+    FOUCTL_TRY(m.put_u32(IFLA_MTU, s.mtu));
+  FOUCTL_TRY(put_ipip_linkinfo(m, s.tunnel));
   return m;
 }
 
@@ -90,6 +96,18 @@ Result<Message> build_link_set(int ifindex, std::optional<std::uint32_t> mtu,
 Result<Message> build_link_del(int ifindex) { return link_msg(RTM_DELLINK, 0, ifindex); }
 
 Result<Message> build_link_dump() { return link_msg(RTM_GETLINK, NLM_F_DUMP, 0); }
+
+Result<Message> build_link_get(const std::string &name) {
+  FOUCTL_TRY_ASSIGN(auto m, link_msg(RTM_GETLINK, 0, 0));
+  FOUCTL_TRY(m.put_string(IFLA_IFNAME, name));
+  return m;
+}
+
+Result<Message> build_ipip_change(int ifindex, const IptunParams &tunnel) {
+  FOUCTL_TRY_ASSIGN(auto m, link_msg(RTM_NEWLINK, 0, ifindex));
+  FOUCTL_TRY(put_ipip_linkinfo(m, tunnel));
+  return m;
+}
 
 static IptunParams parse_iptun(const AttrTable &d) {
   IptunParams t;
@@ -148,15 +166,30 @@ Result<std::vector<LinkInfo>> link_list(Socket &rt) {
   return out;
 }
 
+Result<LinkInfo> link_get(Socket &rt, const std::string &name) {
+  FOUCTL_TRY_ASSIGN(auto m, build_link_get(name));
+  auto replies = rt.request(m);
+  if (!replies && replies.error().errnum == ENODEV)
+    return fail(ErrorKind::not_found, "no device '" + name + "'");
+  if (!replies)
+    return tl::unexpected(replies.error());
+  for (const auto &r : *replies)
+    if (r.header()->nlmsg_type == RTM_NEWLINK)
+      return parse_link(r);
+  return fail(ErrorKind::not_found, "no device '" + name + "'");
+}
+
+Status ipip_change(Socket &rt, int ifindex, const IptunParams &tunnel) {
+  FOUCTL_TRY_ASSIGN(auto m, build_ipip_change(ifindex, tunnel));
+  return rt.request(m).map([](auto &&) {});
+}
+
 Result<int> ipip_create(Socket &rt, const IpipLinkSpec &spec) {
   FOUCTL_TRY_ASSIGN(auto m, build_ipip_create(spec));
   FOUCTL_TRY(rt.request(m));
-  // The ACK carries no ifindex: read it back by name.
-  FOUCTL_TRY_ASSIGN(auto links, link_list(rt));
-  auto it = std::find_if(links.begin(), links.end(), [&](auto &l) { return l.name == spec.name; });
-  if (it == links.end())
-    return fail(ErrorKind::system, "link '" + spec.name + "' vanished right after it was created");
-  return it->ifindex;
+  // The ACK carries no ifindex (6.1 does not echo RTM_NEWLINK): ask for this one link.
+  FOUCTL_TRY_ASSIGN(auto link, link_get(rt, spec.name));
+  return link.ifindex;
 }
 
 Status link_set(Socket &rt, int ifindex, std::optional<std::uint32_t> mtu,

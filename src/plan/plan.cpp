@@ -158,10 +158,32 @@ std::string describe(const Action &a) {
   const auto &n = a.tunnel;
   switch (a.kind) {
   case ActionKind::remove:
-    return "fouctl down " + n + "   # " + config::to_string(a.spec.mode) + " tunnel";
-  case ActionKind::create:
-    return "fouctl up " + std::to_string(a.spec.rx_port) + " " + std::to_string(a.spec.tx_port) +
-           " ... --name " + n + " --mode " + config::to_string(a.spec.mode);
+    if (a.spec.mode == config::Mode::userspace)
+      return "stop relay " + n + "   # its TUN device, addresses and routes go with it";
+    return "ip link del dev " + n + "; ip fou del port " + std::to_string(a.spec.rx_port) +
+           " ipproto 4";
+  case ActionKind::create: {
+    const auto &s = a.spec;
+    std::string c;
+    if (s.mode == config::Mode::userspace) {
+      c = "start relay " + n + ": ip tuntap add dev " + n + " mode tun; ip link set dev " + n +
+          " mtu " + std::to_string(s.mtu) + " up; UDP " +
+          (s.local.is_set() ? s.local.to_string() : std::string("0.0.0.0")) + ":" +
+          std::to_string(s.rx_port) + " <-> " + s.peer.to_string() + ":" +
+          std::to_string(s.tx_port);
+    } else {
+      c = "ip link add name " + n + " mtu " + std::to_string(s.mtu) + " type ipip" +
+          (s.local.is_set() ? " local " + s.local.to_string() : "") + " remote " +
+          s.peer.to_string() + " ttl 64 encap fou encap-sport auto encap-dport " +
+          std::to_string(s.tx_port) + "; ip fou add port " + std::to_string(s.rx_port) +
+          " ipproto 4";
+    }
+    for (const auto &ad : s.addresses)
+      c += "; ip addr add " + ad.to_string() + " dev " + n;
+    for (const auto &r : s.routes)
+      c += "; ip route add " + r.to_string() + " dev " + n + " proto 252 scope link";
+    return c;
+  }
   case ActionKind::del_route:
     return "ip route del " + a.prefix.to_string() + " dev " + n;
   case ActionKind::add_route:

@@ -28,10 +28,17 @@ public:
 
   // Brings the tunnel up or confirms it is already up exactly as asked. Returns false if
   // nothing had to change. On failure everything this call created is removed.
-  util::Result<bool> up(const config::TunnelSpec &spec, Reporter &reporter);
+  // `obs`, when given, is a current observation to use instead of reading one (apply
+  // brings many tunnels up from one observation).
+  util::Result<bool> up(const config::TunnelSpec &spec, Reporter &reporter,
+                        const Observed *obs = nullptr);
   // Removes the kernel tunnel `link` (owned by fouctl): routes, FOU port, device.
   util::Status down(const nl::LinkInfo &link, const Observed &obs, Reporter &reporter);
   TunnelStatus status_of(const nl::LinkInfo &link, const Observed &obs) const;
+  nl::Socket &rtnl() { return m_rt; }
+  // FOU receive ports (ensure_available() first).
+  util::Status fou_add(const nl::FouPort &port);
+  util::Status fou_del(const nl::FouPort &port);
 
 private:
   KernelBackend(nl::Socket rt) : m_rt(std::move(rt)) {}

@@ -4,6 +4,7 @@
 // `up` (non-persistent: it dies with the relay, taking its addresses and routes along) or
 // is an existing persistent one (--tun-device). The relay is found through its abstract
 // control socket, so all state is per network namespace and a killed relay leaves nothing.
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -18,6 +19,7 @@ namespace fouctl::backend {
 struct RelayRunOptions {
   bool foreground = false; // stay attached (the seed's socat variant); else fork and return
   bool verbose = false;    // log every packet to stderr
+  std::function<void()> before_foreground; // e.g. release the namespace lock
 };
 
 class UserspaceBackend {

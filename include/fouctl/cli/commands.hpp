@@ -4,6 +4,8 @@
 
 #include "fouctl/backend/reporter.hpp"
 #include "fouctl/cli/invocation.hpp"
+#include "fouctl/plan/plan.hpp"
+#include "fouctl/util/ns_lock.hpp"
 
 namespace fouctl::cli {
 
@@ -19,6 +21,16 @@ private:
   bool m_quiet;
 };
 
+// One up/down/apply at a time per network namespace: waits (bounded by
+// FOUCTL_LOCK_TIMEOUT seconds, default 30) and says so when another run holds the lock.
+util::Result<util::NamespaceLock> take_lock(StreamReporter &reporter);
+
+// What apply would do with the config at inv.config_path (nothing is changed).
+util::Result<std::vector<plan::Action>> pending_actions(const Invocation &inv, std::ostream &err);
+
+util::Result<int> cmd_apply(const Invocation &inv, std::ostream &out, std::ostream &err);
+util::Result<int> cmd_plan(const Invocation &inv, std::ostream &out, std::ostream &err);
+util::Result<int> cmd_check(const Invocation &inv, std::ostream &out, std::ostream &err);
 util::Result<int> cmd_up(const Invocation &inv, std::ostream &out, std::ostream &err);
 util::Result<int> cmd_down(const Invocation &inv, std::ostream &out, std::ostream &err);
 util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostream &err);

@@ -10,12 +10,13 @@
 
 namespace fouctl::cli {
 
-enum class Verb { up, down, status, help, version };
+enum class Verb { up, down, status, apply, plan, check, help, version };
 
 // Documented exit codes (fouctl(8)).
 constexpr int k_exit_ok = 0;
 constexpr int k_exit_failure = 1;
 constexpr int k_exit_usage = 2;
+constexpr int k_exit_drift = 3; // status: the system differs from the config; plan: changes pending
 
 struct Invocation {
   Verb verb = Verb::help;
@@ -25,6 +26,9 @@ struct Invocation {
   bool verbose = false;    // up: relay logs packets
   config::TunnelSpec spec;  // up
   std::string target;       // down: RX_PORT or NAME
+  bool all = false;         // down --all
+  std::string config_path = "/etc/fouctl/fouctl.json";
+  bool config_given = false; // -c was on the command line
   std::string help_text;    // help/version output
 };
 

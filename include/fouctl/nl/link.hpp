@@ -61,11 +61,19 @@ Result<Message> build_link_set(int ifindex, std::optional<std::uint32_t> mtu,
 Result<Message> build_link_del(int ifindex);
 // ip -d -s link show
 Result<Message> build_link_dump();
+// ip -d -s link show dev NAME (a "do" request: one link, no dump)
+Result<Message> build_link_get(const std::string &name);
+// ip link change dev #IFINDEX type ipip local L remote R ... encap-dport P: changes an
+// existing ipip device in place. The kernel zeroes what is left out, so the full set is sent.
+Result<Message> build_ipip_change(int ifindex, const IptunParams &tunnel);
 Result<LinkInfo> parse_link(const Reply &r);
 
 std::string ipip_ip_command(const IpipLinkSpec &spec);
 
 Result<std::vector<LinkInfo>> link_list(Socket &rt);
+// ErrorKind::not_found when there is no such device.
+Result<LinkInfo> link_get(Socket &rt, const std::string &name);
+Status ipip_change(Socket &rt, int ifindex, const IptunParams &tunnel);
 Result<int> ipip_create(Socket &rt, const IpipLinkSpec &spec); // returns the new ifindex
 Status link_set(Socket &rt, int ifindex, std::optional<std::uint32_t> mtu,
                 std::optional<std::string> alias, std::optional<bool> up);

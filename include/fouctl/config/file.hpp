@@ -1,0 +1,62 @@
+#pragma once
+// The declarative config file (fouctl.json(5)): every tunnel a host should have, in the
+// command line's own terms, so that `fouctl check` and `fouctl apply` read it the way
+// `fouctl up` reads its arguments.
+//
+//   {"version": 1,
+//    "tunnels": [{"rx_port": 2001, "tx_port": 2002, "routes": ["10.0.2.2"], "mtu": 100}]}
+//
+// Tunnel keys: name (default "fou<rx_port>", or tun_device when that is given), rx_port and
+// tx_port (required, 1-65535), peer (default "127.0.0.1"), local, routes (required: at least
+// one address or subnet without host bits), addresses (host bits allowed, default none),
+// mtu (68-65507, default 1472), mode ("auto", "kernel", "userspace"), framing ("raw",
+// "tun-pi"), tun_device, peer_port_fixed (default false). Types are strict: "2001" is not a
+// port. An optional key is left out, not set to null.
+//
+// Pure: parses text handed in; reading the file is the caller's business (cli/check.hpp).
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fouctl/config/tunnel.hpp"
+
+namespace fouctl::config {
+
+// The schema version this fouctl reads; a file with a higher one is refused rather than
+// half understood.
+constexpr int k_config_version = 1;
+
+struct Config {
+  int version = k_config_version;
+  std::vector<TunnelSpec> tunnels; // in file order; names and rx ports are unique
+};
+
+// One problem found in a config file.
+struct Diagnostic {
+  // Where: "line 3, column 14" (1-based; columns count characters) for a syntax error; else
+  // a JSON pointer (RFC 6901) to the value at fault: "/tunnels/0/rx_port",
+  // "/tunnels/0/routes/1"; "/tunnels/1" for a rule between keys of one tunnel or between
+  // tunnels (the later of the two); "/" for the document itself.
+  std::string location;
+  std::string message; // no location and no trailing period: "70000 is not a number from 1 to 65535"
+
+  bool operator==(const Diagnostic &) const = default;
+};
+
+struct ParseOutcome {
+  std::optional<Config> config;    // set exactly when `errors` is empty
+  std::vector<Diagnostic> errors;  // all of them, in document order
+};
+
+// Syntax, then types, then each tunnel through config::validate() (the command line's
+// rules), then the rules between tunnels: unique names and rx ports, outer addresses the
+// kernel can tell apart, no overlapping routes, no address on two tunnels. Reports every
+// error it finds rather than stopping at the first.
+ParseOutcome parse_config(std::string_view text);
+
+// "fouctl.json: /tunnels/0/rx_port: 70000 is not a number from 1 to 65535"; `source` names
+// the file (left out when empty).
+std::string format(const Diagnostic &d, std::string_view source);
+
+} // namespace fouctl::config

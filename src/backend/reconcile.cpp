@@ -1,0 +1,199 @@
+#include "fouctl/backend/reconcile.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "fouctl/backend/ownership.hpp"
+#include "fouctl/nl/addr.hpp"
+#include "fouctl/nl/fou.hpp"
+#include "fouctl/nl/route.hpp"
+
+namespace fouctl::backend {
+
+using plan::ActionKind;
+using util::ErrorKind;
+using util::fail;
+using util::Status;
+
+namespace {
+
+const util::Prefix k_link_local = *util::parse_prefix("fe80::/64", true);
+
+std::vector<util::Prefix> without_link_local(std::vector<util::Prefix> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](auto &p) { return k_link_local.contains(p.addr); }),
+          v.end());
+  return v;
+}
+
+plan::TunnelState to_state(const TunnelStatus &s, config::Mode mode) {
+  plan::TunnelState t;
+  auto &spec = t.spec;
+  spec.name = s.name;
+  spec.mode = mode;
+  spec.rx_port = s.rx_port;
+  spec.tx_port = s.tx_port;
+  spec.peer = s.peer;
+  spec.local = s.local;
+  spec.mtu = s.mtu;
+  spec.routes = s.owned_routes;
+  spec.addresses = without_link_local(s.addresses);
+  if (mode == config::Mode::userspace) {
+    spec.framing = s.framing == "tun-pi" ? config::Framing::tun_pi : config::Framing::raw;
+    spec.tun_device = s.tun_device;
+    spec.peer_port_fixed = s.peer_port_fixed;
+    if (!spec.tun_device.empty())
+      spec.addresses.clear(); // the user's device: its addresses are not fouctl's
+  }
+  for (const auto &r : s.routes)
+    if (std::find(s.owned_routes.begin(), s.owned_routes.end(), r) == s.owned_routes.end())
+      t.foreign_routes.push_back(r);
+  return t;
+}
+
+// Keeps the cached observation current after a step, so that later steps (the kernel's
+// loopback address choice, conflict checks) see what this run made.
+Status refresh(Live &live, Observed &obs) {
+  FOUCTL_TRY_ASSIGN(obs, live.kernel.observe());
+  return {};
+}
+
+Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &reporter) {
+  const auto &spec = a.spec;
+  const nl::LinkInfo *link = obs.link_by_name(a.tunnel);
+  auto need_link = [&]() -> util::Result<int> {
+    if (!link)
+      return fail(ErrorKind::not_found, "tunnel device '" + a.tunnel + "' is missing");
+    return link->ifindex;
+  };
+  auto &rt = live.kernel.rtnl();
+  switch (a.kind) {
+  case ActionKind::create: {
+    if (spec.mode == config::Mode::kernel) {
+      FOUCTL_TRY(live.kernel.up(spec, reporter, &obs));
+    } else {
+      bool changed = false;
+      FOUCTL_TRY(live.relay.up(spec, {}, reporter, changed));
+    }
+    return refresh(live, obs);
+  }
+  case ActionKind::remove: {
+    if (spec.mode == config::Mode::userspace) {
+      FOUCTL_TRY(live.relay.down(a.tunnel, reporter));
+    } else if (link) {
+      FOUCTL_TRY(live.kernel.down(*link, obs, reporter));
+    }
+    return refresh(live, obs);
+  }
+  case ActionKind::add_route:
+  case ActionKind::del_route: {
+    FOUCTL_TRY_ASSIGN(int ifindex, need_link());
+    nl::RouteInfo r;
+    r.dst = a.prefix;
+    r.oif = ifindex;
+    reporter.action(plan::describe(a));
+    FOUCTL_TRY(a.kind == ActionKind::add_route ? nl::route_add(rt, r) : nl::route_del(rt, r));
+    return refresh(live, obs);
+  }
+  case ActionKind::add_address:
+  case ActionKind::del_address: {
+    FOUCTL_TRY_ASSIGN(int ifindex, need_link());
+    nl::AddrInfo info{ifindex, a.prefix};
+    reporter.action(plan::describe(a));
+    FOUCTL_TRY(a.kind == ActionKind::add_address ? nl::addr_add(rt, info) : nl::addr_del(rt, info));
+    return refresh(live, obs);
+  }
+  case ActionKind::set_mtu: {
+    FOUCTL_TRY_ASSIGN(int ifindex, need_link());
+    reporter.action(plan::describe(a));
+    FOUCTL_TRY(nl::link_set(rt, ifindex, spec.mtu, std::nullopt, std::nullopt));
+    return refresh(live, obs);
+  }
+  case ActionKind::change_encap: {
+    FOUCTL_TRY_ASSIGN(int ifindex, need_link());
+    if (!link->tunnel)
+      return fail(ErrorKind::system, "'" + a.tunnel + "' is not an ipip device");
+    nl::IptunParams t = *link->tunnel;
+    t.remote = spec.peer;
+    t.encap_dport = spec.tx_port;
+    if (spec.local.is_set() || !spec.peer.is_loopback())
+      t.local = spec.local;
+    reporter.action(plan::describe(a));
+    FOUCTL_TRY(nl::ipip_change(rt, ifindex, t));
+    auto mark = format_mark({"kernel", spec.rx_port, spec.tx_port});
+    FOUCTL_TRY(nl::link_set(rt, ifindex, std::nullopt, mark, std::nullopt));
+    return refresh(live, obs);
+  }
+  case ActionKind::change_port: {
+    FOUCTL_TRY_ASSIGN(int ifindex, need_link());
+    nl::FouPort old_port, new_port;
+    old_port.port = a.before.rx_port;
+    new_port.port = spec.rx_port;
+    reporter.action(plan::describe(a));
+    FOUCTL_TRY(live.kernel.fou_add(new_port));
+    if (auto s = live.kernel.fou_del(old_port); !s && s.error().errnum != EINVAL)
+      return s;
+    auto mark = format_mark({"kernel", spec.rx_port, spec.tx_port});
+    FOUCTL_TRY(nl::link_set(rt, ifindex, std::nullopt, mark, std::nullopt));
+    return refresh(live, obs);
+  }
+  }
+  return {};
+}
+
+} // namespace
+
+util::Result<plan::State> observed_state(Live &live, Observed &obs) {
+  FOUCTL_TRY_ASSIGN(obs, live.kernel.observe());
+  plan::State s;
+  for (const auto *l : obs.owned())
+    if (auto m = parse_mark(l->alias); m && m->mode == "kernel") {
+      auto st = live.kernel.status_of(*l, obs);
+      s[st.name] = to_state(st, config::Mode::kernel);
+    }
+  for (const auto &st : live.relay.list())
+    s[st.name] = to_state(st, config::Mode::userspace);
+  return s;
+}
+
+plan::State desired_state(const std::vector<config::TunnelSpec> &tunnels, bool kernel_ok) {
+  plan::State s;
+  for (auto spec : tunnels) {
+    if (spec.mode == config::Mode::automatic) {
+      bool relay_only = !spec.tun_device.empty() || spec.framing != config::Framing::raw ||
+                        spec.peer_port_fixed ||
+                        std::any_of(spec.routes.begin(), spec.routes.end(),
+                                    [](auto &r) { return r.addr.family == 6; });
+      spec.mode = kernel_ok && !relay_only ? config::Mode::kernel : config::Mode::userspace;
+    }
+    if (!spec.tun_device.empty())
+      spec.addresses.clear();
+    s[spec.name] = plan::TunnelState{spec, {}};
+  }
+  return s;
+}
+
+Status execute(Live &live, Observed &obs, const std::vector<plan::Action> &actions,
+               Reporter &reporter) {
+  std::vector<plan::Action> done;
+  for (const auto &a : actions) {
+    auto r = run_one(live, obs, a, reporter);
+    if (r) {
+      done.push_back(a);
+      continue;
+    }
+    auto err = r.error();
+    err.context.push_back("applying '" + plan::describe(a) + "'");
+    reporter.note("rolling back " + std::to_string(done.size()) + " completed step(s)");
+    (void)refresh(live, obs);
+    for (auto it = done.rbegin(); it != done.rend(); ++it) {
+      auto undo = plan::inverse(*it);
+      if (auto u = run_one(live, obs, undo, reporter); !u)
+        err.hint += std::string(err.hint.empty() ? "" : "; ") + "rollback of '" +
+                    plan::describe(undo) + "' failed: " + u.error().describe();
+    }
+    return tl::unexpected(err);
+  }
+  return {};
+}
+
+} // namespace fouctl::backend

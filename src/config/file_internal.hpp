@@ -1,0 +1,94 @@
+#pragma once
+// Shared by the three parts of the config file reader: file_json.cpp (syntax, positions,
+// repeated keys, wording), file_parse.cpp (the keys and their types) and file_verify.cpp
+// (the command line's rules per key, and the rules between tunnels). Not a public header.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fouctl/config/file.hpp"
+
+namespace fouctl::config::detail {
+
+// Ordered, so that keys are visited, and errors reported, in the order of the file.
+using Json = nlohmann::ordered_json;
+using Diagnostics = std::vector<Diagnostic>;
+
+// Parses the text and collects diagnostics in the order they are found.
+class Reader {
+public:
+  explicit Reader(Diagnostics &out) : m_out(out) {}
+
+  // False, with a "line L, column C" diagnostic, on a syntax error.
+  bool parse(std::string_view text, Json &doc);
+
+  void error(std::string location, std::string message);
+  [[nodiscard]] std::size_t count() const { return m_out.size(); }
+
+  // Called for each key visited; reports the key when its object gives it more than once
+  // (the parser keeps the last value, so the first would be a setting that does nothing).
+  void visit_key(const std::string &pointer, std::string_view key);
+  // Repeated keys inside values that were wrong anyway, and so never visited.
+  void report_remaining();
+
+private:
+  Diagnostics &m_out;
+  std::vector<std::string> m_repeated; // pointers, in document order
+};
+
+// "/tunnels" + "rx_port" -> "/tunnels/rx_port", escaped as RFC 6901 says ("~0", "~1").
+std::string pointer_to(const std::string &parent, std::string_view key);
+std::string pointer_to(const std::string &parent, std::size_t index);
+
+// A user's key or value in a message: quoted and, when long, cut short.
+std::string quote(std::string_view s);
+// What a value is, for "expected X, got Y": "the string \"2001\"", "null", "an array".
+std::string describe(const Json &v);
+// The known key at most two edits (ignoring case) from `key`, for "did you mean"; or "".
+std::string_view closest(std::string_view key, std::span<const std::string_view> known);
+
+template <typename T> struct Located {
+  T value;
+  std::string pointer; // "/tunnels/0/routes/2"
+};
+
+// One tunnel object after decoding: the spec with defaults applied and, for the rules
+// between tunnels, which of its values can be trusted.
+struct TunnelDraft {
+  std::size_t index = 0;
+  std::string pointer; // "/tunnels/3"
+  TunnelSpec spec;
+  std::string label;    // "'fou2001'" in messages, or "3" when the name is unknown
+  bool broken = false;  // a key was wrong or missing, so validate(spec) means nothing
+  bool name_ok = false; // spec.name is valid: given, or derived from tun_device or rx_port
+  bool name_given = false;
+  bool name_from_rx = false;
+  bool rx_ok = false;
+  bool outer_ok = true; // peer, local and mode are valid (given or defaulted)
+  std::vector<Located<util::Prefix>> routes;    // the valid ones, also in spec.routes
+  std::vector<Located<util::Prefix>> addresses; // the valid ones, also in spec.addresses
+};
+
+// The command line's rules (config::validate()) for one key at a time, so that an error is
+// reported at the key that causes it and errors in several keys are all reported. Messages
+// use the file's key names ("route", "tun_device") rather than the command line's.
+util::Status check_name(const std::string &name);
+util::Status check_peer(const util::IpAddr &peer);
+util::Status check_local(const util::IpAddr &local);
+util::Status check_mtu(std::uint32_t mtu);
+util::Status check_routes(const std::vector<util::Prefix> &routes);
+util::Status check_address(const util::Prefix &address);
+util::Status check_tun_device(const std::string &device);
+
+// validate() of the whole spec, for the rules between keys; nothing when `t` is broken.
+void verify_tunnel(const TunnelDraft &t, Reader &r);
+
+// The rules between `t` and each tunnel before it in the file.
+void verify_against(const std::vector<TunnelDraft> &earlier, const TunnelDraft &t, Reader &r);
+
+} // namespace fouctl::config::detail
