@@ -57,6 +57,25 @@ Status refresh(Live &live, Observed &obs) {
   return {};
 }
 
+// After a kernel tunnel was created: add it to the cached observation without reading
+// everything again (a full refresh per tunnel would dominate a large apply).
+Status note_created(Live &live, Observed &obs, const config::TunnelSpec &spec) {
+  FOUCTL_TRY_ASSIGN(auto link, nl::link_get(live.kernel.rtnl(), spec.name));
+  nl::FouPort port;
+  port.port = spec.rx_port;
+  obs.ports.push_back(port);
+  for (const auto &r : spec.routes) {
+    nl::RouteInfo info;
+    info.dst = r;
+    info.oif = link.ifindex;
+    obs.routes.push_back(info);
+  }
+  for (const auto &a : spec.addresses)
+    obs.addrs.push_back(nl::AddrInfo{link.ifindex, a});
+  obs.links.push_back(std::move(link));
+  return {};
+}
+
 Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &reporter) {
   const auto &spec = a.spec;
   const nl::LinkInfo *link = obs.link_by_name(a.tunnel);
@@ -70,6 +89,7 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
   case ActionKind::create: {
     if (spec.mode == config::Mode::kernel) {
       FOUCTL_TRY(live.kernel.up(spec, reporter, &obs));
+      return note_created(live, obs, spec);
     } else {
       bool changed = false;
       FOUCTL_TRY(live.relay.up(spec, {}, reporter, changed));

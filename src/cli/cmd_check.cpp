@@ -25,8 +25,8 @@ tl::unexpected<util::Error> unreadable(const std::string &path, int errnum) {
   return fail(ErrorKind::usage, "cannot read '" + path + "': " + std::strerror(errnum), errnum);
 }
 
-void print(const std::vector<config::Diagnostic> &errors, const std::string &path,
-           const char *verb, std::ostream &err) {
+void print(const std::vector<config::Diagnostic> &errors, const std::string &path, const char *verb,
+           std::ostream &err) {
   std::string prefix = verb ? std::string("fouctl ") + verb + ": " : "fouctl: ";
   for (const auto &d : errors)
     err << prefix << config::format(d, path) << '\n';

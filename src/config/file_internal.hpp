@@ -1,9 +1,11 @@
 #pragma once
-// Shared by the three parts of the config file reader: file_json.cpp (syntax, positions,
-// repeated keys, wording), file_parse.cpp (the keys and their types) and file_verify.cpp
-// (the command line's rules per key, and the rules between tunnels). Not a public header.
+// Shared by the parts of the config file reader: file_json.cpp (syntax, positions, repeated
+// keys, wording), file_parse.cpp (the top level), file_tunnel.cpp (the keys of a tunnel and
+// their types) and file_verify.cpp (the command line's rules per key, and the rules between
+// tunnels). Not a public header.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -52,6 +54,18 @@ std::string describe(const Json &v);
 // The known key at most two edits (ignoring case) from `key`, for "did you mean"; or "".
 std::string_view closest(std::string_view key, std::span<const std::string_view> known);
 
+// Another name for a key, such as the command line's ("remote" for "routes").
+struct KeyAlias {
+  std::string_view alias;
+  std::string_view key;
+};
+
+// Reports an unknown key of `where` ("a tunnel"), with the known key it probably means or
+// else the list of known keys; returns the key it probably means, or "".
+std::string_view unknown_key(Reader &r, const std::string &pointer, std::string_view key,
+                             std::span<const std::string_view> known, std::string_view where,
+                             std::span<const KeyAlias> aliases = {});
+
 template <typename T> struct Located {
   T value;
   std::string pointer; // "/tunnels/0/routes/2"
@@ -69,10 +83,16 @@ struct TunnelDraft {
   bool name_given = false;
   bool name_from_rx = false;
   bool rx_ok = false;
-  bool outer_ok = true; // peer, local and mode are valid (given or defaulted)
-  std::vector<Located<util::Prefix>> routes;    // the valid ones, also in spec.routes
+  bool outer_ok = true;                      // peer, local and mode are valid (given or defaulted)
+  std::vector<Located<util::Prefix>> routes; // the valid ones, also in spec.routes
   std::vector<Located<util::Prefix>> addresses; // the valid ones, also in spec.addresses
 };
+
+// One element of "tunnels": its keys, types and values, with the command line's defaults;
+// nothing when it is not an object. Rules that span keys or tunnels are left to verify_*.
+std::optional<TunnelDraft> read_tunnel(Reader &r, const Json &v, std::size_t index,
+                                       const std::string &pointer);
+bool is_tunnel_key(std::string_view key);
 
 // The command line's rules (config::validate()) for one key at a time, so that an error is
 // reported at the key that causes it and errors in several keys are all reported. Messages

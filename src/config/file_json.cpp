@@ -1,6 +1,7 @@
 // The config file as JSON: syntax errors with a line and column, keys given twice, JSON
 // pointers, and the wording of values and unknown keys in messages.
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <set>
 
@@ -53,10 +54,34 @@ private:
   std::vector<std::string> m_repeated;
 };
 
-// parse_error::byte is 1-based and names the character at fault (one past the end for
-// "unexpected end of input"). Columns count characters, not UTF-8 bytes.
-std::string line_and_column(std::string_view text, std::size_t byte) {
+// parse_error::byte is 1-based and names the last character read: one past the end for
+// "unexpected end of input", the last character of an unexpected token. The position
+// reported is the token's first character, where an editor should put the cursor.
+std::size_t fault_offset(std::string_view text, std::size_t byte, std::string_view message) {
   std::size_t at = std::min(byte == 0 ? 0 : byte - 1, text.size());
+  auto word = [&](std::size_t i) {
+    char c = text[i];
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '+' || c == '-';
+  };
+  if (message.find("unexpected string literal") != std::string_view::npos && at < text.size() &&
+      text[at] == '"') {
+    // Back to the opening quote; a quote after an odd number of backslashes is escaped.
+    for (std::size_t i = at; i-- > 0;) {
+      std::size_t slashes = 0;
+      while (slashes < i && text[i - 1 - slashes] == '\\')
+        ++slashes;
+      if (text[i] == '"' && slashes % 2 == 0)
+        return i;
+    }
+  } else if (at < text.size() && word(at)) { // a number or a literal such as "tru"
+    while (at > 0 && word(at - 1))
+      --at;
+  }
+  return at;
+}
+
+// Columns count characters, not UTF-8 bytes.
+std::string line_and_column(std::string_view text, std::size_t at) {
   std::size_t line = 1;
   std::size_t column = 1;
   for (std::size_t i = 0; i < at; ++i) {
@@ -72,10 +97,23 @@ std::string line_and_column(std::string_view text, std::size_t byte) {
 
 // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..."
 // keeps what follows the library's own position: the location is reported separately.
+// The library quotes the bytes it last read, which may be ill-formed UTF-8: those are
+// shown as \xNN so as not to garble a terminal.
 std::string syntax_message(const std::string &what) {
   auto at = what.find("parse error");
   auto colon = at == std::string::npos ? at : what.find(": ", at);
-  return colon == std::string::npos ? what : what.substr(colon + 2);
+  std::string out;
+  for (unsigned char c : colon == std::string::npos ? what : what.substr(colon + 2)) {
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else {
+      static constexpr char k_hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += k_hex[c >> 4];
+      out += k_hex[c & 0xf];
+    }
+  }
+  return out;
 }
 
 // Optimal string alignment distance (swapping neighbours is one edit), ignoring case.
@@ -104,7 +142,8 @@ bool Reader::parse(std::string_view text, Json &doc) {
   try {
     doc = Json::parse(text.begin(), text.end(), std::ref(repeated));
   } catch (const Json::parse_error &e) {
-    error(line_and_column(text, e.byte), syntax_message(e.what()));
+    auto message = syntax_message(e.what());
+    error(line_and_column(text, fault_offset(text, e.byte, message)), message);
     return false;
   }
   m_repeated = repeated.take();
@@ -188,6 +227,25 @@ std::string_view closest(std::string_view key, std::span<const std::string_view>
       best_distance = d;
     }
   return best;
+}
+
+std::string_view unknown_key(Reader &r, const std::string &pointer, std::string_view key,
+                             std::span<const std::string_view> known, std::string_view where,
+                             std::span<const KeyAlias> aliases) {
+  auto meant = closest(key, known);
+  for (std::size_t i = 0; meant.empty() && i < aliases.size(); ++i)
+    if (!closest(key, std::span(&aliases[i].alias, 1)).empty())
+      meant = aliases[i].key;
+  std::string message = "unknown key " + quote(key);
+  if (!meant.empty()) {
+    message += "; did you mean '" + std::string(meant) + "'?";
+  } else {
+    message += "; " + std::string(where) + " has";
+    for (std::size_t i = 0; i < known.size(); ++i)
+      message += (i == 0 ? " " : i + 1 == known.size() ? " and " : ", ") + std::string(known[i]);
+  }
+  r.error(pointer, message);
+  return meant;
 }
 
 } // namespace fouctl::config::detail

@@ -61,6 +61,8 @@ bool local_chosen_per_tunnel(const TunnelSpec &s) {
 }
 
 std::string both(const TunnelDraft &a, const TunnelDraft &b) {
+  if (a.label == b.label) // both named after one rx_port, say
+    return "tunnels " + std::to_string(a.index) + " and " + std::to_string(b.index);
   return "tunnels " + a.label + " and " + b.label;
 }
 
@@ -126,36 +128,34 @@ void verify_against(const std::vector<TunnelDraft> &earlier, const TunnelDraft &
     // Two default names from one rx_port are the duplicate port below, reported once.
     if (t.name_ok && e.name_ok && s.name == e.spec.name && !(t.name_from_rx && e.name_from_rx))
       r.error(t.name_given ? t.pointer + "/name" : t.pointer,
-          "tunnels " + std::to_string(e.index) + " and " + std::to_string(t.index) +
-              " are both named '" + s.name + "'; each tunnel needs its own name");
+              "tunnels " + std::to_string(e.index) + " and " + std::to_string(t.index) +
+                  " are both named '" + s.name + "'; each tunnel needs its own name");
     if (t.rx_ok && e.rx_ok && s.rx_port == e.spec.rx_port)
-      r.error(t.pointer + "/rx_port",
-          both(e, t) + " both listen on rx_port " + std::to_string(s.rx_port) +
-              "; two tunnels cannot share a port");
+      r.error(t.pointer + "/rx_port", both(e, t) + " both listen on rx_port " +
+                                          std::to_string(s.rx_port) +
+                                          "; two tunnels cannot share a port");
   }
   // The kernel finds the ipip tunnel of a received packet by its outer (local, remote)
   // addresses alone; the FOU port plays no part (ip_tunnel_lookup()).
   for (const auto &e : earlier)
     if (t.outer_ok && e.outer_ok && kernel_capable(s) && kernel_capable(e.spec) &&
         s.peer == e.spec.peer && s.local == e.spec.local && !local_chosen_per_tunnel(s))
-      r.error(t.pointer,
-          both(e, t) + " share outer addresses (local " + s.local.to_string() + ", peer " +
-              s.peer.to_string() +
-              "): the kernel cannot tell them apart; give one a different local");
+      r.error(t.pointer, both(e, t) + " share outer addresses (local " + s.local.to_string() +
+                             ", peer " + s.peer.to_string() +
+                             "): the kernel cannot tell them apart; give one a different local");
   for (const auto &route : t.routes)
     for (const auto &e : earlier)
       for (const auto &other : e.routes)
         if (route.value.overlaps(other.value))
-          r.error(route.pointer,
-              "route " + route.value.to_string() + " of tunnel " + t.label + " overlaps route " +
-                  other.value.to_string() + " of tunnel " + e.label);
+          r.error(route.pointer, "route " + route.value.to_string() + " of tunnel " + t.label +
+                                     " overlaps route " + other.value.to_string() + " of tunnel " +
+                                     e.label);
   for (const auto &a : t.addresses)
     for (const auto &e : earlier)
       for (const auto &other : e.addresses)
         if (a.value.addr == other.value.addr)
-          r.error(a.pointer,
-              "address " + a.value.addr.to_string() + " of tunnel " + t.label +
-                  " is also an address of tunnel " + e.label);
+          r.error(a.pointer, "address " + a.value.addr.to_string() + " of tunnel " + t.label +
+                                 " is also an address of tunnel " + e.label);
 }
 
 } // namespace fouctl::config::detail

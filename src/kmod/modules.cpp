@@ -39,6 +39,9 @@ util::Error missing(const std::string &name, const std::string &option, const st
 } // namespace
 
 util::Status load_module(const std::string &name, const std::string &config_option) {
+  // Loaded or built in: nothing to do, and no need to read the module index (slow).
+  if (::access(("/sys/module/" + name).c_str(), F_OK) == 0)
+    return {};
   std::unique_ptr<kmod_ctx, CtxDeleter> ctx(kmod_new(nullptr, nullptr));
   if (!ctx)
     return tl::unexpected(missing(name, config_option, "libkmod could not start"));

@@ -39,14 +39,15 @@ struct Diagnostic {
   // "/tunnels/0/routes/1"; "/tunnels/1" for a rule between keys of one tunnel or between
   // tunnels (the later of the two); "/" for the document itself.
   std::string location;
-  std::string message; // no location and no trailing period: "70000 is not a number from 1 to 65535"
+  std::string
+      message; // no location and no trailing period: "70000 is not a number from 1 to 65535"
 
   bool operator==(const Diagnostic &) const = default;
 };
 
 struct ParseOutcome {
-  std::optional<Config> config;    // set exactly when `errors` is empty
-  std::vector<Diagnostic> errors;  // all of them, in document order
+  std::optional<Config> config;   // set exactly when `errors` is empty
+  std::vector<Diagnostic> errors; // all of them, in document order
 };
 
 // Syntax, then types, then each tunnel through config::validate() (the command line's

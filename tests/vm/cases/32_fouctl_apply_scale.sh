@@ -1,0 +1,61 @@
+#!/bin/bash
+# Scale (a measurement, not a timed test): 100 kernel tunnels from a generated config,
+# applied and re-applied, against creating the same objects with `ip -batch`, all in one
+# run. Prints the figures and ratios; asserts only that the result is right.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+load_tunnel_modules
+
+n=100
+netns_add scale
+netns_add batch
+{
+    echo '{"version": 1, "tunnels": ['
+    for ((i = 0; i < n; i++)); do
+        ((i)) && echo ','
+        printf '{"name": "s%d", "rx_port": %d, "tx_port": %d, "peer": "192.0.2.1", "local": "198.51.100.%d", "routes": ["10.%d.%d.0/24"]}' \
+            "$i" $((30000 + 2 * i)) $((30001 + 2 * i)) $((i + 1)) $((100 + i / 200)) $((i % 200))
+    done
+    echo ']}'
+} >/tmp/scale.json
+{
+    for ((i = 0; i < n; i++)); do
+        echo "link add name s$i mtu 1472 type ipip local 198.51.100.$((i + 1)) remote 192.0.2.1 ttl 64 encap fou encap-sport auto encap-dport $((30001 + 2 * i))"
+        echo "link set dev s$i up"
+        echo "fou add port $((30000 + 2 * i)) ipproto 4"
+        echo "route add 10.$((100 + i / 200)).$((i % 200)).0/24 dev s$i proto 252 scope link"
+    done
+} >/tmp/scale.batch
+
+{
+    for ((i = 0; i < n; i++)); do
+        echo "link del dev s$i"
+        echo "fou del port $((30000 + 2 * i))"
+    done
+} >/tmp/scale.unbatch
+
+# elapsed CMD...: runs CMD, prints its wall time in seconds.
+elapsed() {
+    local a=$EPOCHREALTIME
+    "$@" >/dev/null 2>&1 || fail "failed: $*"
+    awk -v a="$a" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'
+}
+median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+batch=() apply=() noop=() floor=()
+for round in 1 2 3; do
+    batch+=("$(elapsed ip -n batch -batch /tmp/scale.batch)")
+    check ip -n batch -batch /tmp/scale.unbatch
+    apply+=("$(elapsed in_ns scale fouctl -q apply -c /tmp/scale.json)")
+    noop+=("$(elapsed in_ns scale fouctl -q apply -c /tmp/scale.json)")
+    floor+=("$(elapsed in_ns scale fouctl --version)")
+    if ((round < 3)); then check in_ns scale fouctl -q down --all; fi
+done
+[[ $(in_ns scale fouctl status --json | jq '.tunnels | length') == "$n" ]] || fail "not $n tunnels"
+[[ $(ip -n scale fou show | wc -l) == "$n" ]] || fail "not $n FOU ports"
+check in_ns scale fouctl plan -c /tmp/scale.json
+b=$(median "${batch[@]}") a=$(median "${apply[@]}") r=$(median "${noop[@]}") f=$(median "${floor[@]}")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+echo "SCALE: $n tunnels, medians of 3 (TCG): ip -batch ${b}s, fouctl apply ${a}s, no-op re-apply ${r}s, 'fouctl --version' ${f}s"
+echo "SCALE: apply / ip -batch = $(ratio "$a" "$b") (target <= 1.5)"
+echo "SCALE: re-apply / apply = $(ratio "$r" "$a") (target < 0.2); process start alone is $(ratio "$f" "$a") of the apply"
+check in_ns scale fouctl -q down --all
