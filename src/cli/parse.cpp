@@ -17,7 +17,7 @@ using util::fail;
 namespace {
 
 struct RawUp {
-  std::string rx, tx, remote, mtu, peer = "127.0.0.1", local, name, mode = "auto";
+  std::string rx, tx, remote, mtu, peer = config::k_default_peer, local, name, mode = "auto";
   std::string framing = "raw", tun_device;
   bool peer_port_fixed = false;
   std::vector<std::string> addresses;
@@ -102,9 +102,14 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   auto *plan_config = plan->add_option("-c,--config", inv.config_path, "Config file");
   auto *check = app.add_subcommand("check", "Validate a config file (no privileges needed)");
   auto *check_config = check->add_option("-c,--config", inv.config_path, "Config file");
+  auto *relay = app.add_subcommand(
+      "relay", "Run the config's tunnel NAME as a relay in the foreground (fouctl-relay@.service)");
+  relay->add_option("NAME", inv.target, "The tunnel's name in the config")->required();
+  auto *relay_config = relay->add_option("-c,--config", inv.config_path, "Config file");
+  relay->add_flag("-v,--verbose", inv.verbose, "Log every packet in and out");
 
   // CLI11 reports a mistyped verb as "arguments not expected"; name it instead.
-  static const char *k_verbs[] = {"up", "down", "status", "apply", "plan", "check"};
+  static const char *k_verbs[] = {"up", "down", "status", "apply", "plan", "check", "relay"};
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::none_of(std::begin(k_verbs), std::end(k_verbs), [&](auto v) { return args[0] == v; }))
     return fail(ErrorKind::usage, "unknown command '" + args[0] +
@@ -115,7 +120,7 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   } catch (const CLI::CallForHelp &) {
     inv.verb = Verb::help;
     const CLI::App *sub = nullptr;
-    for (auto *s : {up, down, status, apply, plan, check})
+    for (auto *s : {up, down, status, apply, plan, check, relay})
       if (s->parsed())
         sub = s;
     inv.help_text = sub ? sub->help() : app.help();
@@ -146,6 +151,10 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   } else if (status->parsed()) {
     inv.verb = Verb::status;
     inv.config_given = status_config->count() > 0;
+  } else if (relay->parsed()) {
+    inv.verb = Verb::relay;
+    inv.config_given = relay_config->count() > 0;
+    FOUCTL_TRY(config::validate_name(inv.target));
   } else if (apply->parsed() || plan->parsed() || check->parsed()) {
     inv.verb = apply->parsed() ? Verb::apply : plan->parsed() ? Verb::plan : Verb::check;
     inv.config_given = apply_config->count() + plan_config->count() + check_config->count() > 0;

@@ -41,6 +41,7 @@ constexpr VerbEntry k_verbs[] = {
     {Verb::apply, cmd_apply, "apply"},
     {Verb::plan, cmd_plan, "plan"},
     {Verb::check, cmd_check, "check"},
+    {Verb::relay, cmd_relay, "relay"},
 };
 
 int report(const util::Error &e, const char *verb, std::ostream &err) {

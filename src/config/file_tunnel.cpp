@@ -12,7 +12,6 @@ namespace fouctl::config::detail {
 namespace {
 
 // The command line's default for --peer: the seed's link on this host.
-constexpr const char *k_default_peer = "127.0.0.1";
 
 // Where a value comes from, for the functions that read one tunnel key.
 struct At {

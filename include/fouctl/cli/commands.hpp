@@ -30,6 +30,7 @@ util::Result<std::vector<plan::Action>> pending_actions(const Invocation &inv, s
 
 util::Result<int> cmd_apply(const Invocation &inv, std::ostream &out, std::ostream &err);
 util::Result<int> cmd_plan(const Invocation &inv, std::ostream &out, std::ostream &err);
+util::Result<int> cmd_relay(const Invocation &inv, std::ostream &out, std::ostream &err);
 util::Result<int> cmd_check(const Invocation &inv, std::ostream &out, std::ostream &err);
 util::Result<int> cmd_up(const Invocation &inv, std::ostream &out, std::ostream &err);
 util::Result<int> cmd_down(const Invocation &inv, std::ostream &out, std::ostream &err);

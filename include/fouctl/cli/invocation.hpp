@@ -10,7 +10,7 @@
 
 namespace fouctl::cli {
 
-enum class Verb { up, down, status, apply, plan, check, help, version };
+enum class Verb { up, down, status, apply, plan, check, relay, help, version };
 
 // Documented exit codes (fouctl(8)).
 constexpr int k_exit_ok = 0;

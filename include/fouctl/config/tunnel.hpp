@@ -23,6 +23,8 @@ enum class Framing { raw, tun_pi };
 const char *to_string(Framing f);
 util::Result<Framing> parse_framing(const std::string &s);
 
+// The seed's setup: the link's local end is on this host's loopback.
+constexpr const char *k_default_peer = "127.0.0.1";
 constexpr std::uint32_t k_default_mtu = 1472; // 1500 - 20 (IPv4) - 8 (UDP), as in the seed
 constexpr std::uint32_t k_min_mtu = 68;       // RFC 791 minimum; the kernel's ipip min_mtu
 constexpr std::uint32_t k_max_mtu = 65507;    // 65535 - 20 - 8: the largest UDP payload over IPv4

@@ -1,0 +1,72 @@
+#pragma once
+// Helpers shared by the config file's tests (test_config_file*.cpp).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "fouctl/config/file.hpp"
+
+namespace fouctl::config {
+// For doctest's messages when two lists of diagnostics differ (found by ADL).
+inline std::ostream &operator<<(std::ostream &os, const std::vector<Diagnostic> &ds) {
+  os << "{";
+  for (const auto &d : ds)
+    os << "\n  {\"" << d.location << "\", \"" << d.message << "\"}";
+  return os << "}";
+}
+} // namespace fouctl::config
+
+namespace fouctl::test {
+
+using Errors = std::vector<config::Diagnostic>;
+
+// configs/ in the source tree: this header lives in tests/unit/.
+inline std::filesystem::path examples_dir() {
+  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "configs";
+}
+
+// A config of one tunnel: `base` (the required keys by default) plus `extra` (", ...").
+inline std::string one_tunnel(
+    const std::string &extra,
+    const std::string &base = R"("rx_port": 2001, "tx_port": 2002, "routes": ["10.0.2.2"])") {
+  return R"({"version": 1, "tunnels": [{)" + base + extra + "}]}";
+}
+
+// The errors of a config that must be invalid.
+inline Errors errors_of(std::string_view text) {
+  auto r = config::parse_config(text);
+  CHECK_FALSE(r.config.has_value());
+  CHECK_FALSE(r.errors.empty());
+  return r.errors;
+}
+
+// The config of a text that must be valid; its errors are shown when it is not.
+inline config::Config valid(std::string_view text) {
+  auto r = config::parse_config(text);
+  for (const auto &e : r.errors)
+    FAIL_CHECK(config::format(e, "config"));
+  REQUIRE(r.config.has_value());
+  CHECK(r.errors.empty());
+  return *r.config;
+}
+
+// Every field of a spec, so that CHECK(spec_text(a) == spec_text(b)) shows what differs.
+inline std::string spec_text(const config::TunnelSpec &s) {
+  std::string t = "name=" + s.name + " rx=" + std::to_string(s.rx_port) +
+                  " tx=" + std::to_string(s.tx_port) + " mtu=" + std::to_string(s.mtu) +
+                  " peer=" + s.peer.to_string() + " local=" + s.local.to_string() +
+                  " mode=" + config::to_string(s.mode) +
+                  " framing=" + config::to_string(s.framing) + " tun_device=" + s.tun_device +
+                  " peer_port_fixed=" + (s.peer_port_fixed ? "1" : "0") + " routes=";
+  for (const auto &r : s.routes)
+    t += r.to_string() + ",";
+  t += " addresses=";
+  for (const auto &a : s.addresses)
+    t += a.to_string() + ",";
+  return t;
+}
+
+} // namespace fouctl::test
