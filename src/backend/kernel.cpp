@@ -107,6 +107,17 @@ std::vector<std::string> differences(const config::TunnelSpec &spec, const Tunne
   return d;
 }
 
+Status refuse_differences(const config::TunnelSpec &spec, const std::vector<std::string> &diff) {
+  if (diff.empty())
+    return {};
+  std::string all;
+  for (const auto &d : diff)
+    all += (all.empty() ? "" : ", ") + d;
+  auto e = fail(ErrorKind::conflict, "tunnel '" + spec.name + "' is up with other settings: " + all);
+  e.value().hint = "run 'fouctl down " + spec.name + "' first";
+  return e;
+}
+
 // Without --local, a loopback tunnel gets the lowest 127.0.0.N whose (local, remote) pair no
 // other ipip device uses: the kernel matches received packets to a tunnel by outer
 // addresses only, so two loopback tunnels must differ there. The first tunnel gets
@@ -172,14 +183,7 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
     auto diff = differences(spec, now);
     if (now.mode != "kernel")
       diff.insert(diff.begin(), "it is a " + now.mode + " tunnel");
-    if (!diff.empty()) {
-      std::string all;
-      for (const auto &d : diff)
-        all += (all.empty() ? "" : ", ") + d;
-      auto e = fail(ErrorKind::conflict, "tunnel '" + spec.name + "' is up with other settings: " + all);
-      e.value().hint = "run 'fouctl down " + spec.name + "' first";
-      return e;
-    }
+    FOUCTL_TRY(refuse_differences(spec, diff));
   }
   if (!existing && obs.fou_port(spec.rx_port)) {
     auto e = fail(ErrorKind::conflict, "FOU port " + std::to_string(spec.rx_port) +

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "fouctl/backend/kernel.hpp"
 #include "fouctl/backend/l3.hpp"
 #include "fouctl/backend/ownership.hpp"
 #include "fouctl/backend/transaction.hpp"
@@ -213,15 +214,7 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
     if (const auto *l = obs.link_by_name(spec.name))
       for (const auto &r : obs.routes_of(l->ifindex))
         now.owned_routes.push_back(r.dst);
-    auto diff = relay_differences(spec, now);
-    if (!diff.empty()) {
-      std::string all;
-      for (const auto &x : diff)
-        all += (all.empty() ? "" : ", ") + x;
-      auto e = fail(ErrorKind::conflict, "tunnel '" + spec.name + "' is up with other settings: " + all);
-      e.value().hint = "run 'fouctl down " + spec.name + "' first";
-      return e;
-    }
+    FOUCTL_TRY(refuse_differences(spec, relay_differences(spec, now)));
     if (opt.foreground)
       return fail(ErrorKind::conflict, "tunnel '" + spec.name + "' already runs in the background (pid " +
                                            std::to_string(now.pid) + ")");

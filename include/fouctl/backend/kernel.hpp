@@ -53,4 +53,8 @@ private:
 // Returns the differences, empty when it matches. Pure.
 std::vector<std::string> differences(const config::TunnelSpec &spec, const TunnelStatus &now);
 
+// The conflict error for a tunnel that is up with settings other than `spec`'s, or
+// success when `diff` is empty.
+util::Status refuse_differences(const config::TunnelSpec &spec, const std::vector<std::string> &diff);
+
 } // namespace fouctl::backend
