@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "fouctl/backend/ownership.hpp"
+#include "fouctl/backend/systemd.hpp"
 #include "fouctl/nl/addr.hpp"
 #include "fouctl/nl/fou.hpp"
 #include "fouctl/nl/route.hpp"
@@ -90,6 +91,9 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
     if (spec.mode == config::Mode::kernel) {
       FOUCTL_TRY(live.kernel.up(spec, reporter, &obs));
       return note_created(live, obs, spec);
+    } else if (live.relay_units) {
+      reporter.action("systemctl start fouctl-relay@" + spec.name + ".service");
+      FOUCTL_TRY(start_relay_unit(spec.name));
     } else {
       bool changed = false;
       FOUCTL_TRY(live.relay.up(spec, {}, reporter, changed));

@@ -2,6 +2,7 @@
 #include <ostream>
 
 #include "fouctl/backend/reconcile.hpp"
+#include "fouctl/backend/systemd.hpp"
 #include "fouctl/cli/check.hpp"
 #include "fouctl/cli/commands.hpp"
 
@@ -62,7 +63,9 @@ util::Result<int> cmd_apply(const Invocation &inv, std::ostream &, std::ostream 
   }
   if (!r.kernel_ok)
     reporter.note("the kernel cannot do FOU/IPIP; 'auto' tunnels use the userspace relay");
-  backend::Live live{r.kernel, r.kernel_ok, r.relay};
+  // Units read the default config: use them only when applying that file.
+  bool units = !inv.config_given && backend::relay_units_usable();
+  backend::Live live{r.kernel, r.kernel_ok, r.relay, units};
   FOUCTL_TRY(backend::execute(live, r.obs, r.actions, reporter));
   reporter.note("applied " + std::to_string(r.actions.size()) + " change(s) from " +
                 inv.config_path);

@@ -24,13 +24,11 @@ util::Result<int> cmd_relay(const Invocation &inv, std::ostream &, std::ostream 
     return util::fail(ErrorKind::usage, "tunnel '" + spec.name +
                                             "' is a kernel tunnel (mode kernel), not a relay");
   spec.mode = config::Mode::userspace;
-  FOUCTL_TRY_ASSIGN(auto lock, take_lock(reporter));
+  // No namespace lock: `apply` holds it while it starts this unit and waits for it. The
+  // relay's control socket name is the per-tunnel lock that keeps two relays apart.
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
   bool changed = false;
-  backend::RelayRunOptions opt{true, inv.verbose, [&lock] {
-                                 util::NamespaceLock released = std::move(lock);
-                               }};
-  return relay.up(spec, opt, reporter, changed);
+  return relay.up(spec, {true, inv.verbose, {}}, reporter, changed);
 }
 
 } // namespace fouctl::cli

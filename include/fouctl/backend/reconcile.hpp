@@ -14,6 +14,9 @@ struct Live {
   KernelBackend &kernel;
   bool kernel_ok; // the kernel can do FOU/IPIP (modules loaded)
   UserspaceBackend &relay;
+  // Start relays as fouctl-relay@NAME.service (systemd runs, and the config is the one
+  // the units read) instead of forking them.
+  bool relay_units = false;
 };
 
 // Everything fouctl owns in this namespace, kernel tunnels and relays.
