@@ -83,6 +83,32 @@ TEST_SUITE("nl::link") {
                                        "0e 00 14 00  66 6f 75 63  74 6c 3a 76  31 00 00 00")));
   }
 
+  TEST_CASE("get by name: a do request with IFLA_IFNAME") {
+    auto m = nl::build_link_get("fou2001");
+    REQUIRE(m);
+    CHECK(hex(m->bytes()) == hex(unhex("2c 00 00 00  12 00 01 00  00 00 00 00  00 00 00 00"
+                                       "00 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00"
+                                       "0c 00 03 00  66 6f 75 32  30 30 31 00")));
+  }
+
+  TEST_CASE("change in place: no CREATE/EXCL, the ifindex, the full IPTUN set") {
+    auto spec = seed_link();
+    spec.tunnel.encap_dport = 4000;
+    auto m = nl::build_ipip_change(9, spec.tunnel);
+    REQUIRE(m);
+    auto b = m->bytes();
+    CHECK(m->flags() == NLM_F_REQUEST); // never creates, never replaces another device
+    CHECK(b[20] == 9);                  // ifi_index
+    auto l = nl::parse_link(nl::Reply{b});
+    REQUIRE(l);
+    REQUIRE(l->tunnel);
+    CHECK(*l->tunnel == spec.tunnel);
+    CHECK(l->tunnel->encap_dport == 4000);
+    // ENCAP_DPORT 4000 = 0x0fa0, big-endian, as the last but one attribute.
+    auto tail = hex({b.end() - 16, b.end() - 8});
+    CHECK(tail == hex(unhex("06 00 12 00 0f a0 00 00")));
+  }
+
   TEST_CASE("del and dump") {
     auto d = nl::build_link_del(7);
     REQUIRE(d);
