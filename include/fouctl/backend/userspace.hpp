@@ -43,5 +43,7 @@ private:
 
 // Reads a relay's status reply (its JSON) into a TunnelStatus. Pure.
 util::Result<TunnelStatus> parse_relay_status(const std::string &name, const std::string &json);
+// How a running relay differs from `spec` (empty: the same). Pure.
+std::vector<std::string> relay_differences(const config::TunnelSpec &spec, const TunnelStatus &now);
 
 } // namespace fouctl::backend
