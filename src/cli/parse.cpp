@@ -60,6 +60,8 @@ util::Result<config::TunnelSpec> build_spec(const RawUp &raw) {
 util::Result<Invocation> parse(const std::vector<std::string> &args) {
   CLI::App app{"fouctl: set up foo-over-UDP (FOU/IPIP) tunnels", "fouctl"};
   app.require_subcommand(0, 1);
+  app.footer("Exit codes: 0 success, 1 failure (nothing left changed), 2 usage or invalid input,\n"
+             "3 status: drift from the config / plan: changes pending. See fouctl(8), fouctl.json(5).");
   app.set_version_flag("--version", std::string("fouctl ") + k_version);
   Invocation inv;
   app.add_flag("-q,--quiet", inv.quiet, "Do not echo the actions performed");
