@@ -125,6 +125,9 @@ util::Status validate(const TunnelSpec &s) {
                 "not --mode kernel");
   if (!s.tun_device.empty()) {
     FOUCTL_TRY(validate_name(s.tun_device));
+    if (!s.addresses.empty())
+      return fail(ErrorKind::usage, "addresses may not be given with --tun-device '" + s.tun_device +
+                                        "': its addresses belong to whoever made it");
     if (s.name != s.tun_device)
       return fail(ErrorKind::usage, "--name '" + s.name + "' and --tun-device '" + s.tun_device +
                                         "' differ; a relay on an existing device takes its name");

@@ -99,6 +99,8 @@ TEST_SUITE("cli::parse") {
           std::string::npos);
     CHECK(error_of({"up", "2001", "2002", "fd00::/64", "100"}).find("1280") != std::string::npos);
     CHECK(error_of({"up", "2001", "2002", "10.0.2.2,10.0.2.2"}).find("twice") != std::string::npos);
+    CHECK(error_of({"up", "1", "2", "10.0.0.0/8", "--tun-device", "tun0", "--address", "10.1.1.1"})
+              .find("may not be given with --tun-device") != std::string::npos);
     CHECK_FALSE(error_of({"frobnicate"}).empty());
     CHECK_FALSE(error_of({"up", "2001"}).empty());
     CHECK_FALSE(error_of({"down"}).empty());
