@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 
@@ -23,8 +24,14 @@ constexpr auto k_start_timeout = std::chrono::seconds(15);
 
 bool same_netns_as_init() {
   struct stat self{}, init{};
-  return ::stat("/proc/self/ns/net", &self) == 0 && ::stat("/proc/1/ns/net", &init) == 0 &&
-         self.st_ino == init.st_ino && self.st_dev == init.st_dev;
+  if (::stat("/proc/self/ns/net", &self) != 0)
+    return false;
+  if (::stat("/proc/1/ns/net", &init) == 0)
+    return self.st_ino == init.st_ino && self.st_dev == init.st_dev;
+  // A sandboxed service (fewer capabilities than PID 1, ProtectProc=) may not look at PID 1.
+  // A systemd service (INVOCATION_ID set) shares the host's namespace unless the unit gives
+  // it its own, which fouctl.service does not.
+  return std::getenv("INVOCATION_ID") != nullptr;
 }
 
 struct BusDeleter {

@@ -17,7 +17,8 @@ static util::Result<util::UniqueFd> open_tun(const std::string &name, bool attac
   if (!fd.valid()) {
     auto e = util::fail_errno("opening /dev/net/tun", errno);
     if (errno == ENOENT || errno == ENODEV)
-      e.value().hint = "the kernel has no TUN support (CONFIG_TUN) or /dev/net/tun is missing";
+      e.value().hint = "no /dev/net/tun here: the kernel lacks TUN (CONFIG_TUN), or a sandbox "
+                       "(PrivateDevices=) hides it";
     e.value().kind = ErrorKind::missing;
     return e;
   }
