@@ -1,0 +1,140 @@
+#!/bin/bash
+# The Debian package end to end on this machine: packaging/build-deb --nocheck builds it,
+# lintian reports no error or warning, dpkg installs the binary, both units, the conffile,
+# the man pages and the completion; the installed units pass `systemd-analyze verify` and
+# score an exposure of at most 2.0 in `systemd-analyze security --offline=true`; and
+# `dpkg --purge` leaves nothing behind. Skips when fouctl is already installed (the case
+# would replace and then purge it) or when the tools are missing and cannot be installed.
+#
+# A build without a warm ccache takes minutes, hence the longer limit below (the build gets
+# all of it but 60 s).
+# case-timeout: 900
+# shellcheck source-path=SCRIPTDIR source=../../vm/lib.sh
+. "$(dirname "$0")/../../vm/lib.sh"
+
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
+max_exposure=2.0
+units=(fouctl.service fouctl-relay@.service)
+wants_link=/etc/systemd/system/multi-user.target.wants/fouctl.service
+budget=${FOUCTL_CASE_TIMEOUT:-${FOUCTL_NETNS_CASE_TIMEOUT:-180}}
+export DEBIAN_FRONTEND=noninteractive
+
+# --- prerequisites, and nothing of ours to disturb -------------------------------------
+[[ $(id -u) == 0 ]] || skip "needs root (dpkg -i, dpkg --purge)"
+state=$(dpkg-query -W -f='${db:Status-Status}' fouctl 2>/dev/null || true)
+[[ -z $state || $state == not-installed ]] ||
+    skip "the fouctl package is on this machine ($state); this case would replace and purge it"
+for f in /usr/sbin/fouctl /etc/fouctl /lib/systemd/system/fouctl.service "$wants_link"; do
+    [[ ! -e $f && ! -L $f ]] || skip "$f exists outside dpkg; installing the package would take it over"
+done
+
+# have_or_install CMD PACKAGE: CMD is there, or installing PACKAGE provides it.
+have_or_install() {
+    command -v "$1" >/dev/null && return 0
+    log "installing $2 for $1"
+    timeout 120 apt-get update -qq >/dev/null 2>&1 || true
+    timeout 300 apt-get install -y -qq --no-install-recommends "$2" >/dev/null 2>&1 || true
+    command -v "$1" >/dev/null
+}
+have_or_install dpkg-buildpackage dpkg-dev || skip "no dpkg-buildpackage and dpkg-dev cannot be installed"
+have_or_install lintian lintian || skip "no lintian and it cannot be installed"
+have_or_install systemd-analyze systemd || skip "no systemd-analyze and systemd cannot be installed"
+
+# A host whose systemd runs would start fouctl.service on install and stop it (`fouctl
+# down --all`: every fouctl tunnel here) on purge. policy-rc.d keeps services still.
+if [[ -d /run/systemd/system ]]; then
+    [[ ! -e /usr/sbin/policy-rc.d ]] || skip "systemd runs here and /usr/sbin/policy-rc.d exists: cannot keep fouctl.service from starting"
+    printf '#!/bin/sh\n# fouctl tests/netns/cases/50_package.sh: no service starts\nexit 101\n' \
+        >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    on_exit rm -f /usr/sbin/policy-rc.d
+fi
+
+work=$(mktemp -d /tmp/fouctl-50_package.XXXXXX)
+on_exit rm -rf "$work"
+
+# --- build ------------------------------------------------------------------------------
+log "packaging/build-deb --nocheck (at most $((budget - 60)) s)"
+rc=0
+timeout -k 5 $((budget - 60)) "$repo/packaging/build-deb" --nocheck -o "$work/out" \
+    </dev/null >"$work/build.log" 2>&1 || rc=$?
+if ((rc != 0)); then
+    tail -n 30 "$work/build.log"
+    ((rc == 124 || rc == 137)) &&
+        fail "packaging/build-deb did not finish in $((budget - 60)) s; a build without a warm ccache needs minutes: raise its case-timeout"
+    fail "packaging/build-deb exited $rc"
+fi
+grep 'WARNING' "$work/build.log" && fail "build-deb shipped placeholders for missing files"
+deb=$(tail -n 1 "$work/build.log")
+[[ $deb == /* && -f $deb ]] || fail "build-deb's last line is not the .deb's path: '$deb'"
+[[ $(dpkg-deb -f "$deb" Package) == fouctl ]] || fail "$deb is not the fouctl package"
+log "built $deb"
+timeout 30 dpkg-deb -c "$deb"
+
+# --- lintian ----------------------------------------------------------------------------
+rc=0
+out=$(timeout 300 lintian --fail-on error,warning "$deb" 2>&1) || rc=$?
+printf '%s\n' "$out"
+((rc == 0)) || fail "lintian exited $rc"
+! grep -Eq '^[EW]: ' <<<"$out" || fail "lintian reports errors or warnings"
+
+# --- install ----------------------------------------------------------------------------
+# What the package would put on this machine, and which of those paths exist already
+# (shared directories such as /usr/share/man/man8): the rest must go with the purge.
+mapfile -t paths < <(timeout 30 dpkg-deb --fsys-tarfile "$deb" | tar -t | sed -e 's|^\./|/|' -e 's|/$||' | grep -v '^\.\?$')
+preexisting=()
+for p in "${paths[@]}"; do [[ -e $p || -L $p ]] && preexisting+=("$p"); done
+on_exit timeout 120 dpkg --purge fouctl
+log "dpkg -i $(basename "$deb")"
+check timeout 120 dpkg -i "$deb"
+
+version=$(timeout 10 /usr/sbin/fouctl --version) || fail "/usr/sbin/fouctl --version failed"
+[[ $version == *"$(dpkg-deb -f "$deb" Version | sed 's/-[^-]*$//')"* ]] ||
+    fail "fouctl --version says '$version', the package is $(dpkg-deb -f "$deb" Version)"
+for f in /usr/sbin/fouctl /lib/systemd/system/fouctl.service \
+    /lib/systemd/system/fouctl-relay@.service /etc/fouctl/fouctl.json \
+    /usr/share/man/man8/fouctl.8.gz /usr/share/man/man5/fouctl.json.5.gz \
+    /usr/share/bash-completion/completions/fouctl; do
+    [[ -f $f ]] || fail "the package did not install $f"
+done
+[[ $(dpkg-query -W -f='${Conffiles}' fouctl) == *" /etc/fouctl/fouctl.json "* ]] ||
+    fail "/etc/fouctl/fouctl.json is not a conffile"
+check timeout 10 /usr/sbin/fouctl check -c /etc/fouctl/fouctl.json
+[[ -L $wants_link ]] || fail "the postinst did not enable fouctl.service ($wants_link)"
+
+# --- the installed units ----------------------------------------------------------------
+# verify checks the ExecStart binaries and, with man installed, the Documentation= pages.
+man_opt=--man=yes
+command -v man >/dev/null || { man_opt=--man=no; log "no man(1): verify skips Documentation="; }
+rc=0
+out=$(timeout 60 systemd-analyze verify "$man_opt" fouctl.service fouctl-relay@probe.service 2>&1) || rc=$?
+[[ -z $out ]] || printf '%s\n' "$out"
+if ((rc != 0)) || [[ -n $out ]]; then fail "systemd-analyze verify is not clean (exit $rc)"; fi
+
+for u in "${units[@]}"; do
+    name=${u/@./@probe.}
+    rc=0
+    out=$(timeout 60 systemd-analyze security --offline=true "$name" 2>&1) || rc=$?
+    level=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$out")
+    [[ -n $level ]] || { printf '%s\n' "$out"; fail "no exposure level for $u (exit $rc)"; }
+    log "$u: exposure $level"
+    awk -v l="$level" -v m="$max_exposure" 'BEGIN { exit !(l <= m) }' ||
+        { printf '%s\n' "$out"; fail "$u: exposure $level is above $max_exposure"; }
+done
+
+# --- purge ------------------------------------------------------------------------------
+check timeout 120 dpkg --purge fouctl
+state=$(dpkg-query -W -f='${db:Status-Status}' fouctl 2>/dev/null || true)
+[[ -z $state || $state == not-installed ]] || fail "fouctl is still '$state' after the purge"
+left=()
+for p in "${paths[@]}"; do
+    [[ -e $p || -L $p ]] || continue
+    [[ " ${preexisting[*]} " == *" $p "* ]] || left+=("$p")
+done
+for p in /etc/fouctl "$wants_link" /var/lib/systemd/deb-systemd-helper-enabled/fouctl.service.dsh-also \
+    /var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/fouctl.service; do
+    [[ -e $p || -L $p ]] && left+=("$p")
+done
+compgen -G '/var/lib/dpkg/info/fouctl.*' >/dev/null && left+=(/var/lib/dpkg/info/fouctl.*)
+((${#left[@]} == 0)) || fail "left behind after dpkg --purge: ${left[*]}"
+log "purged: nothing left"
