@@ -147,7 +147,7 @@ snapshot() {
 
 # load_tunnel_modules: loads fou and ipip the way a host running fouctl has them.
 load_tunnel_modules() {
-    modprobe fou && modprobe ipip || fail "cannot load the fou and ipip modules"
+    { modprobe fou && modprobe ipip; } || fail "cannot load the fou and ipip modules"
 }
 
 # same_snapshot A B: fails with the diff if snapshots A and B differ.
@@ -160,14 +160,19 @@ same_snapshot() {
 
 # wait_udp_port NS PORT: waits (at most 5 s) until a UDP socket is bound to
 # PORT inside NS.
-wait_udp_port() {
-    local hex i
-    hex=$(printf ':%04X ' "$2")
+wait_udp_port() { _wait_port udp "$@"; }
+
+# wait_tcp_port NS PORT: the same for a TCP listener.
+wait_tcp_port() { _wait_port tcp "$@"; }
+
+_wait_port() {
+    local proto=$1 ns=$2 port=$3 hex i
+    hex=$(printf ':%04X ' "$port")
     for ((i = 0; i < 50; i++)); do
-        in_ns "$1" cat /proc/net/udp | grep -q "$hex" && return 0
+        in_ns "$ns" cat "/proc/net/$proto" | grep -q "$hex" && return 0
         sleep 0.1
     done
-    fail "nothing listens on UDP port $2 in netns '$1'"
+    fail "nothing listens on ${proto^^} port $port in netns '$ns'"
 }
 
 # custom_link NS LOCAL_UNDERLAY REMOTE_UNDERLAY [TX_PORT [RX_PORT [WIRE_PORT]]]

@@ -37,10 +37,7 @@ ip netns exec "$b" timeout 60 socat -u TCP-LISTEN:9000,bind=10.60.0.2,reuseaddr 
     CREATE:/tmp/"$b".out &
 sink=$!
 on_exit kill "$sink"
-for ((i = 0; i < 50; i++)); do
-    in_ns "$b" grep -q ':2328 ' /proc/net/tcp && break
-    sleep 0.1
-done
+wait_tcp_port "$b" 9000
 check in_ns "$a" timeout 60 socat -u OPEN:/tmp/"$a".in TCP:10.60.0.2:9000
 wait "$sink" || fail "the receiving socat failed"
 [[ $(sha256sum </tmp/"$a".in) == "$(sha256sum </tmp/"$b".out)" ]] || fail "checksums differ"

@@ -42,17 +42,13 @@ ping_all "$a" 10.60.0.2 -c 3 -W 2 -s 1400   # near the tunnel MTU (1472)
 # tcp_copy FROM_NS TO_NS TO_ADDR PORT: sends 4 MiB of random bytes from FROM_NS to
 # TO_ADDR:PORT in TO_NS over TCP and checks them by sha256.
 tcp_copy() {
-    local from=$1 to=$2 addr=$3 port=$4 hex sink i start want got
-    hex=$(printf ':%04X ' "$port")
+    local from=$1 to=$2 addr=$3 port=$4 sink start want got
     rm -f "$tmp".out
     ip netns exec "$to" timeout 60 socat -u TCP-LISTEN:"$port",bind="$addr",reuseaddr \
         CREATE:"$tmp".out &
     on_exit kill "$!"
     sink=$!
-    for ((i = 0; i < 50; i++)); do
-        in_ns "$to" grep -q "$hex" /proc/net/tcp && break
-        sleep 0.1
-    done
+    wait_tcp_port "$to" "$port"
     start=$(date +%s%N)
     check in_ns "$from" timeout 60 socat -u OPEN:"$tmp".in TCP:"$addr":"$port"
     wait "$sink" || fail "the receiving socat in '$to' failed"

@@ -147,10 +147,7 @@ ip netns exec "$b" timeout 60 socat -u TCP-LISTEN:9123,bind=172.30.22.2,reuseadd
     CREATE:"$tmp".out &
 on_exit kill "$!"
 sink=$!
-for ((i = 0; i < 50; i++)); do
-    in_ns "$b" grep -q ':23A3 ' /proc/net/tcp && break
-    sleep 0.1
-done
+wait_tcp_port "$b" 9123
 check in_ns "$a" timeout 60 socat -u OPEN:"$tmp".in TCP:172.30.22.2:9123
 wait "$sink" || fail "the receiving socat failed"
 want=$(sha256sum <"$tmp".in)

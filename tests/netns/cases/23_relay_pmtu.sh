@@ -55,10 +55,7 @@ ip netns exec "$b" timeout 60 socat -u TCP-LISTEN:9124,bind=172.30.23.2,reuseadd
     CREATE:"$tmp".out &
 on_exit kill "$!"
 sink=$!
-for ((i = 0; i < 50; i++)); do
-    in_ns "$b" grep -q ':23A4 ' /proc/net/tcp && break
-    sleep 0.1
-done
+wait_tcp_port "$b" 9124
 too_big_before=$too_big
 start=$(date +%s%N)
 check in_ns "$a" timeout 60 socat -u OPEN:"$tmp".in TCP:172.30.23.2:9124

@@ -23,10 +23,7 @@ ip netns exec hostb timeout 60 socat -u TCP-LISTEN:9000,bind=10.10.0.2,reuseaddr
     CREATE:/tmp/out &
 on_exit kill "$!"
 sink=$!
-for ((i = 0; i < 50; i++)); do
-    in_ns hostb grep -q ':2328 ' /proc/net/tcp && break
-    sleep 0.1
-done
+wait_tcp_port hostb 9000
 check in_ns hosta timeout 60 socat -u OPEN:/tmp/in TCP:10.10.0.2:9000
 wait "$sink" || fail "the receiving socat failed"
 want=$(sha256sum </tmp/in)

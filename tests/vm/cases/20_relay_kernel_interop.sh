@@ -26,10 +26,7 @@ check dd if=/dev/urandom of=/tmp/small bs=1k count=256 status=none
 ip netns exec bob timeout 60 socat -u TCP-LISTEN:9001,bind=10.0.2.2,reuseaddr CREATE:/tmp/small.out &
 sink=$!
 on_exit kill "$sink"
-for ((i = 0; i < 50; i++)); do
-    in_ns bob grep -q ':2329 ' /proc/net/tcp && break
-    sleep 0.1
-done
+wait_tcp_port bob 9001
 check in_ns alice timeout 60 socat -u OPEN:/tmp/small TCP:10.0.2.2:9001,bind=10.0.1.2
 wait "$sink" || fail "the receiving socat in bob failed"
 [[ $(sha256sum </tmp/small) == "$(sha256sum </tmp/small.out)" ]] || fail "checksums differ"
@@ -55,10 +52,7 @@ for dir in hosta:hostb:10.10.0.2 hostb:hosta:10.10.0.1; do
     ip netns exec "$to" timeout 60 socat -u "TCP-LISTEN:9000,bind=$addr,reuseaddr" CREATE:/tmp/out &
     sink=$!
     on_exit kill "$sink"
-    for ((i = 0; i < 50; i++)); do
-        in_ns "$to" grep -q ':2328 ' /proc/net/tcp && break
-        sleep 0.1
-    done
+    wait_tcp_port "$to" 9000
     check in_ns "$from" timeout 60 socat -u OPEN:/tmp/in "TCP:$addr:9000"
     wait "$sink" || fail "the receiving socat in $to failed"
     [[ $(sha256sum </tmp/out) == "$want" ]] || fail "$from -> $to: checksums differ"
