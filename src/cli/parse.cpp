@@ -65,6 +65,9 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   app.set_version_flag("--version", std::string("fouctl ") + k_version);
   Invocation inv;
   app.add_flag("-q,--quiet", inv.quiet, "Do not echo the actions performed");
+  auto *netns = app.add_option("-n,--netns", inv.netns,
+                 "Work in network namespace NAME (/run/netns/NAME), as 'ip -n' does")
+      ->type_name("NAME");
 
   RawUp raw;
   auto *up = app.add_subcommand("up", "Bring a tunnel up (idempotent)");
@@ -134,6 +137,8 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   } catch (const CLI::ParseError &e) {
     return fail(ErrorKind::usage, e.what());
   }
+  if (netns->count() > 0 && inv.netns.empty())
+    return fail(ErrorKind::usage, "-n: '' is not a network namespace name");
   if (up->parsed()) {
     inv.verb = Verb::up;
     FOUCTL_TRY_ASSIGN(inv.spec, build_spec(raw));

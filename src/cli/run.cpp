@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "fouctl/cli/commands.hpp"
+#include "fouctl/util/netns.hpp"
 
 namespace fouctl::cli {
 
@@ -60,6 +61,10 @@ int execute(const Invocation &inv, std::ostream &out, std::ostream &err) {
   for (const auto &v : k_verbs) {
     if (v.verb != inv.verb)
       continue;
+    // check reads a file only; everything else looks at or changes a namespace.
+    if (!inv.netns.empty() && inv.verb != Verb::check)
+      if (auto s = util::enter_named_netns(inv.netns); !s)
+        return report(s.error(), v.name, err);
     auto r = v.fn(inv, out, err);
     return r ? *r : report(r.error(), v.name, err);
   }

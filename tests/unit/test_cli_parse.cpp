@@ -51,6 +51,20 @@ TEST_SUITE("cli::parse") {
     CHECK(s.mode == config::Mode::kernel);
   }
 
+  TEST_CASE("-n/--netns names a namespace for any verb; an empty name is refused") {
+    auto r = p({"-n", "blue", "status"});
+    REQUIRE(r);
+    CHECK(r->netns == "blue");
+    CHECK(r->verb == cli::Verb::status);
+    r = p({"--netns=red", "-q", "down", "--all"});
+    REQUIRE(r);
+    CHECK(r->netns == "red");
+    CHECK(r->quiet);
+    CHECK(p({"status"})->netns.empty());
+    CHECK(error_of({"-n", "", "status"}).find("not a network namespace name") != std::string::npos);
+    CHECK_FALSE(p({"-n"}));
+  }
+
   TEST_CASE("down takes a port or a name") {
     auto a = p({"down", "2001"});
     REQUIRE(a);

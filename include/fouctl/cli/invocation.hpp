@@ -21,6 +21,7 @@ constexpr int k_exit_drift = 3; // status: the system differs from the config; p
 struct Invocation {
   Verb verb = Verb::help;
   bool quiet = false;
+  std::string netns;       // -n NAME: run in /run/netns/NAME
   bool json = false;
   bool foreground = false; // up: relay stays attached
   bool verbose = false;    // up: relay logs packets

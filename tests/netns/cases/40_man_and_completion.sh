@@ -158,6 +158,14 @@ expect 'fouctl down a' alice
 expect 'fouctl down --all ' # down takes one of TARGET, --all, -c FILE
 expect "fouctl down -c $tmp/other.json " # (so a TARGET after -c would be an error)
 expect 'fouctl down alice ' # one TARGET only
+# -n NAME: namespaces from /run/netns; after it, devices are those of NAME.
+netns_add "${ns}2"
+check ip -n "${ns}2" link add fou5001 type veth peer name handmade1
+check ip -n "${ns}2" link set fou5001 alias "fouctl:v1 mode=kernel rx=5001 tx=5002"
+expect "fouctl -n $ns" "$ns" "${ns}2"
+expect "fouctl -n ${ns}2 " "${verbs[@]}"
+expect "fouctl -n ${ns}2 down " alice 2001 fou2003 2003 fou5001
+expect "fouctl --netns ${ns}2 down fou" fou2003 fou5001
 # relay NAME: names (no ports) from -c FILE when given, else the default config.
 expect 'fouctl relay ' alice fou2003
 expect "fouctl relay -c $tmp/other.json " bob
