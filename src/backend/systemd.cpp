@@ -9,9 +9,10 @@
 #include <thread>
 
 #include <systemd/sd-bus.h>
-#include <systemd/sd-daemon.h>
 
 #include "fouctl/relay/control.hpp"
+#include "fouctl/util/dynlib.hpp"
+#include "fouctl/util/netns.hpp"
 
 namespace fouctl::backend {
 
@@ -34,29 +35,63 @@ bool same_netns_as_init() {
   return std::getenv("INVOCATION_ID") != nullptr;
 }
 
-struct BusDeleter {
-  void operator()(sd_bus *b) const { sd_bus_flush_close_unref(b); }
+// The part of sd-bus fouctl uses, from libsystemd opened on first use (util/dynlib.hpp).
+struct SdBus {
+  decltype(&::sd_bus_new) new_bus = nullptr;
+  decltype(&::sd_bus_set_address) set_address = nullptr;
+  decltype(&::sd_bus_start) start = nullptr;
+  decltype(&::sd_bus_open_system) open_system = nullptr;
+  decltype(&::sd_bus_call_method) call_method = nullptr;
+  decltype(&::sd_bus_message_unref) message_unref = nullptr;
+  decltype(&::sd_bus_error_free) error_free = nullptr;
+  decltype(&::sd_bus_flush_close_unref) close = nullptr;
 };
 
-util::Result<std::unique_ptr<sd_bus, BusDeleter>> connect() {
+util::Result<const SdBus *> sd_bus_library() {
+  static SdBus b;
+  static bool loaded = false;
+  if (loaded)
+    return &b;
+  const char *so = "libsystemd.so.0";
+  FOUCTL_TRY(util::bind_symbol(so, "sd_bus_new", b.new_bus));
+  FOUCTL_TRY(util::bind_symbol(so, "sd_bus_set_address", b.set_address));
+  FOUCTL_TRY(util::bind_symbol(so, "sd_bus_start", b.start));
+  FOUCTL_TRY(util::bind_symbol(so, "sd_bus_open_system", b.open_system));
+  FOUCTL_TRY(util::bind_symbol(so, "sd_bus_call_method", b.call_method));
+  FOUCTL_TRY(util::bind_symbol(so, "sd_bus_message_unref", b.message_unref));
+  FOUCTL_TRY(util::bind_symbol(so, "sd_bus_error_free", b.error_free));
+  FOUCTL_TRY(util::bind_symbol(so, "sd_bus_flush_close_unref", b.close));
+  loaded = true;
+  return &b;
+}
+
+using Bus = std::unique_ptr<sd_bus, decltype(SdBus::close)>;
+
+util::Result<Bus> connect(const SdBus &lib) {
   sd_bus *raw = nullptr;
   // As root, systemd's private socket works without a D-Bus daemon (systemctl does this).
-  if (::geteuid() == 0 && sd_bus_new(&raw) >= 0) {
-    std::unique_ptr<sd_bus, BusDeleter> bus(raw);
-    if (sd_bus_set_address(raw, "unix:path=/run/systemd/private") >= 0 && sd_bus_start(raw) >= 0)
+  if (::geteuid() == 0 && lib.new_bus(&raw) >= 0) {
+    Bus bus(raw, lib.close);
+    if (lib.set_address(raw, "unix:path=/run/systemd/private") >= 0 && lib.start(raw) >= 0)
       return bus;
   }
   raw = nullptr;
-  int r = sd_bus_open_system(&raw);
+  int r = lib.open_system(&raw);
   if (r < 0)
     return util::fail_errno("connecting to systemd", -r);
-  return std::unique_ptr<sd_bus, BusDeleter>(raw);
+  return Bus(raw, lib.close);
+}
+
+// sd_booted(3): systemd is PID 1 when this directory exists.
+bool systemd_booted() {
+  struct stat st{};
+  return ::lstat("/run/systemd/system/", &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 } // namespace
 
 bool relay_units_usable() {
-  if (sd_booted() <= 0 || !same_netns_as_init())
+  if (util::entered_named_netns() || !systemd_booted() || !same_netns_as_init())
     return false;
   for (const char *dir : {"/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"})
     if (::access((std::string(dir) + "/fouctl-relay@.service").c_str(), F_OK) == 0)
@@ -66,22 +101,23 @@ bool relay_units_usable() {
 
 util::Status start_relay_unit(const std::string &name) {
   std::string unit = "fouctl-relay@" + name + ".service";
-  FOUCTL_TRY_ASSIGN(auto bus, connect());
+  FOUCTL_TRY_ASSIGN(const SdBus *lib, sd_bus_library());
+  FOUCTL_TRY_ASSIGN(auto bus, connect(*lib));
   sd_bus_error error = SD_BUS_ERROR_NULL;
   sd_bus_message *reply = nullptr;
-  int r = sd_bus_call_method(bus.get(), "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                             "org.freedesktop.systemd1.Manager", "StartUnit", &error, &reply,
-                             "ss", unit.c_str(), "replace");
-  sd_bus_message_unref(reply);
+  int r = lib->call_method(bus.get(), "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                           "org.freedesktop.systemd1.Manager", "StartUnit", &error, &reply, "ss",
+                           unit.c_str(), "replace");
+  lib->message_unref(reply);
   if (r < 0) {
     std::string why = error.message ? error.message : "";
-    sd_bus_error_free(&error);
+    lib->error_free(&error);
     auto e = util::fail_errno("starting " + unit, -r);
     if (!why.empty())
       e.value().message = "starting " + unit + ": " + why;
     return e;
   }
-  sd_bus_error_free(&error);
+  lib->error_free(&error);
   // StartUnit queues a job; the relay is ready once its control socket answers.
   auto deadline = std::chrono::steady_clock::now() + k_start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -15,7 +15,8 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <systemd/sd-daemon.h>
+
+#include "fouctl/relay/notify.hpp"
 
 namespace fouctl::relay {
 
@@ -99,7 +100,7 @@ int run_relay(RelayProcess p) {
     signal_stop(stop.get());
     rc = 1;
   } else {
-    sd_notifyf(0, "READY=1\nSTATUS=%s", p.summary.c_str());
+    (void)notify_service_manager("READY=1\nSTATUS=" + p.summary);
     if (p.ready_fd >= 0) {
       (void)!::write(p.ready_fd, "ready\n", 6);
       ::close(p.ready_fd);
@@ -108,7 +109,7 @@ int run_relay(RelayProcess p) {
       std::fprintf(stderr, "%s%s\n", tag.c_str(), r.error().describe().c_str());
       rc = 1;
     }
-    sd_notify(0, "STOPPING=1");
+    (void)notify_service_manager("STOPPING=1");
   }
   signal_stop(stop.get());
   signals.join();

@@ -204,6 +204,12 @@ build_initrd() {
     done
     copy_with_libs "$root" "$(command -v ip)" /usr/sbin/ip
     copy_with_libs "$root" "$fouctl" /usr/sbin/fouctl
+    # fouctl opens these with dlopen() when it needs them; ldd does not list them.
+    for lib in libkmod.so.2 libsystemd.so.0; do
+        bin=$(ldconfig -p | awk -v l="$lib" '!p && $1 == l && /x86-64/ { p = $NF } END { print p }')
+        [[ -n $bin ]] || die "cannot find $lib, which fouctl loads at run time"
+        copy_with_libs "$root" "$bin" "$bin"
+    done
     ln -s bash "$root/usr/bin/sh"
     # Busybox fills in the rest, last in PATH so it never shadows the real
     # ip, ping or timeout.  The kernel's module autoload runs /sbin/modprobe.
