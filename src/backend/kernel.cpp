@@ -48,8 +48,8 @@ Status KernelBackend::ensure_available(bool load_modules) {
   return {};
 }
 
-util::Result<Observed> KernelBackend::observe() {
-  return backend::observe(m_rt, m_genl ? &*m_genl : nullptr, m_fou_family);
+util::Result<Observed> KernelBackend::observe(bool counters) {
+  return backend::observe(m_rt, m_genl ? &*m_genl : nullptr, m_fou_family, counters);
 }
 
 Status KernelBackend::fou_add(const nl::FouPort &port) {
@@ -155,8 +155,31 @@ static std::string mark_command(const std::string &name, const std::string &mark
   return "ip link set dev " + name + " alias \"" + mark + "\" up";
 }
 
+namespace {
+
+// Adds a tunnel that up() just created to the observation it was given, as a new dump
+// would show it: device (marked, up), FOU port, routes and addresses.
+void note_created(Observed &obs, nl::LinkInfo link, const config::TunnelSpec &spec) {
+  link.alias = format_mark({"kernel", spec.rx_port, spec.tx_port});
+  link.flags |= IFF_UP;
+  nl::FouPort port;
+  port.port = spec.rx_port;
+  obs.ports.push_back(port);
+  for (const auto &r : spec.routes) {
+    nl::RouteInfo info;
+    info.dst = r;
+    info.oif = link.ifindex;
+    obs.routes.push_back(info);
+  }
+  for (const auto &a : spec.addresses)
+    obs.addrs.push_back(nl::AddrInfo{link.ifindex, a});
+  obs.links.push_back(std::move(link));
+}
+
+} // namespace
+
 util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &reporter,
-                                     const Observed *given) {
+                                     Observed *given) {
   for (const auto &r : spec.routes)
     if (r.addr.family != 4)
       return fail(ErrorKind::usage, "REMOTE '" + r.to_string() +
@@ -164,7 +187,7 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
   FOUCTL_TRY(ensure_available());
   Observed observed;
   if (!given) {
-    FOUCTL_TRY_ASSIGN(observed, observe());
+    FOUCTL_TRY_ASSIGN(observed, observe(false));
   }
   const Observed &obs = given ? *given : observed;
 
@@ -203,6 +226,7 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
   Transaction tx(reporter);
   bool changed = false;
   int ifindex = existing ? existing->ifindex : 0;
+  nl::LinkInfo created;
   auto step = [&](Status s) -> Status {
     if (!s)
       return tl::unexpected(tx.fail_and_rollback(s.error()));
@@ -221,15 +245,16 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
     FOUCTL_TRY(step(tx.run(
         nl::ipip_ip_command(link),
         [&]() -> Status {
-          auto idx = nl::ipip_create(m_rt, link);
-          if (!idx) {
-            auto e = idx.error();
+          auto made = nl::ipip_create(m_rt, link);
+          if (!made) {
+            auto e = made.error();
             if (e.errnum == EINVAL && e.ext_ack.empty())
               e.hint = "the kernel may lack FOU encapsulation for ip tunnels "
                        "(CONFIG_NET_FOU_IP_TUNNELS)";
             return tl::unexpected(e);
           }
-          ifindex = *idx;
+          created = std::move(*made);
+          ifindex = created.ifindex;
           return {};
         },
         "ip link del dev " + spec.name, [&]() { return nl::link_del(m_rt, ifindex); })));
@@ -237,7 +262,7 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
   if (!existing) {
     // See ethtool.hpp: userspace on the other end must get finished inner checksums.
     FOUCTL_TRY(step(tx.run("ethtool -K " + spec.name + " tx off",
-                           [&]() { return nl::set_tx_checksum_offload(spec.name, false); }, {}, {})));
+                           [&]() { return nl::set_tx_checksum_offload(m_rt.fd(), spec.name, false); }, {}, {})));
   }
   if (!existing || !existing->is_up()) {
     auto mark = format_mark({"kernel", spec.rx_port, spec.tx_port});
@@ -262,6 +287,8 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
   if (auto r = add_addresses_and_routes(m_rt, tx, obs, ifindex, spec, changed); !r)
     return tl::unexpected(tx.fail_and_rollback(r.error()));
   tx.commit();
+  if (given && !existing)
+    note_created(*given, std::move(created), spec);
   return changed;
 }
 

@@ -61,9 +61,9 @@ std::optional<nl::FouPort> Observed::fou_port(std::uint16_t port) const {
   return std::nullopt;
 }
 
-util::Result<Observed> observe(nl::Socket &rt, nl::Socket *genl, int fou_family) {
+util::Result<Observed> observe(nl::Socket &rt, nl::Socket *genl, int fou_family, bool counters) {
   Observed o;
-  FOUCTL_TRY_ASSIGN(o.links, nl::link_list(rt).map_error(util::context("listing links")));
+  FOUCTL_TRY_ASSIGN(o.links, nl::link_list(rt, counters).map_error(util::context("listing links")));
   FOUCTL_TRY_ASSIGN(o.addrs, nl::addr_list(rt).map_error(util::context("listing addresses")));
   FOUCTL_TRY_ASSIGN(o.routes, nl::route_list(rt).map_error(util::context("listing routes")));
   if (genl != nullptr) {

@@ -54,26 +54,7 @@ plan::TunnelState to_state(const TunnelStatus &s, config::Mode mode) {
 // Keeps the cached observation current after a step, so that later steps (the kernel's
 // loopback address choice, conflict checks) see what this run made.
 Status refresh(Live &live, Observed &obs) {
-  FOUCTL_TRY_ASSIGN(obs, live.kernel.observe());
-  return {};
-}
-
-// After a kernel tunnel was created: add it to the cached observation without reading
-// everything again (a full refresh per tunnel would dominate a large apply).
-Status note_created(Live &live, Observed &obs, const config::TunnelSpec &spec) {
-  FOUCTL_TRY_ASSIGN(auto link, nl::link_get(live.kernel.rtnl(), spec.name));
-  nl::FouPort port;
-  port.port = spec.rx_port;
-  obs.ports.push_back(port);
-  for (const auto &r : spec.routes) {
-    nl::RouteInfo info;
-    info.dst = r;
-    info.oif = link.ifindex;
-    obs.routes.push_back(info);
-  }
-  for (const auto &a : spec.addresses)
-    obs.addrs.push_back(nl::AddrInfo{link.ifindex, a});
-  obs.links.push_back(std::move(link));
+  FOUCTL_TRY_ASSIGN(obs, live.kernel.observe(false));
   return {};
 }
 
@@ -89,8 +70,7 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
   switch (a.kind) {
   case ActionKind::create: {
     if (spec.mode == config::Mode::kernel) {
-      FOUCTL_TRY(live.kernel.up(spec, reporter, &obs));
-      return note_created(live, obs, spec);
+      return live.kernel.up(spec, reporter, &obs).map([](bool) {});
     } else if (live.relay_units) {
       reporter.action("systemctl start fouctl-relay@" + spec.name + ".service");
       FOUCTL_TRY(start_relay_unit(spec.name));
@@ -167,14 +147,14 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
 } // namespace
 
 util::Result<plan::State> observed_state(Live &live, Observed &obs) {
-  FOUCTL_TRY_ASSIGN(obs, live.kernel.observe());
+  FOUCTL_TRY_ASSIGN(obs, live.kernel.observe(false));
   plan::State s;
   for (const auto *l : obs.owned())
     if (auto m = parse_mark(l->alias); m && m->mode == "kernel") {
       auto st = live.kernel.status_of(*l, obs);
       s[st.name] = to_state(st, config::Mode::kernel);
     }
-  for (const auto &st : live.relay.list())
+  for (const auto &st : live.relay.list(obs))
     s[st.name] = to_state(st, config::Mode::userspace);
   return s;
 }

@@ -53,8 +53,15 @@ Result<TunnelStatus> parse_relay_status(const std::string &name, const std::stri
 }
 
 std::vector<TunnelStatus> UserspaceBackend::list() {
-  std::vector<TunnelStatus> out;
+  auto names = relay::list_relays();
+  if (names.empty())
+    return {}; // no relay: skip the dumps
   auto obs = observe();
+  return obs ? list(*obs) : list(Observed{});
+}
+
+std::vector<TunnelStatus> UserspaceBackend::list(const Observed &obs) {
+  std::vector<TunnelStatus> out;
   for (const auto &name : relay::list_relays()) {
     auto reply = relay::control_request(name, "status");
     if (!reply)
@@ -62,16 +69,14 @@ std::vector<TunnelStatus> UserspaceBackend::list() {
     auto s = parse_relay_status(name, reply->text);
     if (!s)
       continue;
-    if (obs) {
-      const auto *link = obs->link_by_name(s->tun_device.empty() ? name : s->tun_device);
-      if (link) {
-        s->ifindex = link->ifindex;
-        s->up = link->is_up();
-        s->routes = obs->routes_through(link->ifindex);
-        for (const auto &r : obs->routes_of(link->ifindex))
-          s->owned_routes.push_back(r.dst);
-        s->addresses = obs->addrs_of(link->ifindex);
-      }
+    const auto *link = obs.link_by_name(s->tun_device.empty() ? name : s->tun_device);
+    if (link) {
+      s->ifindex = link->ifindex;
+      s->up = link->is_up();
+      s->routes = obs.routes_through(link->ifindex);
+      for (const auto &r : obs.routes_of(link->ifindex))
+        s->owned_routes.push_back(r.dst);
+      s->addresses = obs.addrs_of(link->ifindex);
     }
     out.push_back(*s);
   }

@@ -36,13 +36,16 @@ std::string in_file_terms(std::string message) {
 // 127.0.0.1/32 (which contains no non-loopback peer), the MTU suits IPv6 routes, and no
 // relay option is set. Each check below changes only what its key needs.
 TunnelSpec neutral_spec() {
-  TunnelSpec s;
-  s.name = default_name(1);
-  s.rx_port = 1;
-  s.tx_port = 1;
-  s.peer = *util::parse_addr("127.0.0.1");
-  s.routes = {*util::parse_prefix("127.0.0.1/32", true)};
-  return s;
+  static const TunnelSpec base = [] {
+    TunnelSpec s;
+    s.name = default_name(1);
+    s.rx_port = 1;
+    s.tx_port = 1;
+    s.peer = *util::parse_addr("127.0.0.1");
+    s.routes = {*util::parse_prefix("127.0.0.1/32", true)};
+    return s;
+  }();
+  return base;
 }
 
 util::Status probe(const TunnelSpec &s) {

@@ -95,7 +95,12 @@ Result<Message> build_link_set(int ifindex, std::optional<std::uint32_t> mtu,
 
 Result<Message> build_link_del(int ifindex) { return link_msg(RTM_DELLINK, 0, ifindex); }
 
-Result<Message> build_link_dump() { return link_msg(RTM_GETLINK, NLM_F_DUMP, 0); }
+Result<Message> build_link_dump(bool counters) {
+  FOUCTL_TRY_ASSIGN(auto m, link_msg(RTM_GETLINK, NLM_F_DUMP, 0));
+  if (!counters)
+    FOUCTL_TRY(m.put_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS));
+  return m;
+}
 
 Result<Message> build_link_get(const std::string &name) {
   FOUCTL_TRY_ASSIGN(auto m, link_msg(RTM_GETLINK, 0, 0));
@@ -153,8 +158,8 @@ Result<LinkInfo> parse_link(const Reply &r) {
   return l;
 }
 
-Result<std::vector<LinkInfo>> link_list(Socket &rt) {
-  FOUCTL_TRY_ASSIGN(auto m, build_link_dump());
+Result<std::vector<LinkInfo>> link_list(Socket &rt, bool counters) {
+  FOUCTL_TRY_ASSIGN(auto m, build_link_dump(counters));
   FOUCTL_TRY_ASSIGN(auto replies, rt.request(m));
   std::vector<LinkInfo> out;
   for (const auto &r : replies) {
@@ -184,12 +189,11 @@ Status ipip_change(Socket &rt, int ifindex, const IptunParams &tunnel) {
   return rt.request(m).map([](auto &&) {});
 }
 
-Result<int> ipip_create(Socket &rt, const IpipLinkSpec &spec) {
+Result<LinkInfo> ipip_create(Socket &rt, const IpipLinkSpec &spec) {
   FOUCTL_TRY_ASSIGN(auto m, build_ipip_create(spec));
   FOUCTL_TRY(rt.request(m));
   // The ACK carries no ifindex (6.1 does not echo RTM_NEWLINK): ask for this one link.
-  FOUCTL_TRY_ASSIGN(auto link, link_get(rt, spec.name));
-  return link.ifindex;
+  return link_get(rt, spec.name);
 }
 
 Status link_set(Socket &rt, int ifindex, std::optional<std::uint32_t> mtu,

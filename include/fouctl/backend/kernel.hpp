@@ -24,14 +24,15 @@ public:
   util::Status ensure_available(bool load_modules = true);
   [[nodiscard]] bool has_fou() const { return m_fou_family >= 0; }
 
-  util::Result<Observed> observe();
+  util::Result<Observed> observe(bool counters = true);
 
   // Brings the tunnel up or confirms it is already up exactly as asked. Returns false if
   // nothing had to change. On failure everything this call created is removed.
   // `obs`, when given, is a current observation to use instead of reading one (apply
-  // brings many tunnels up from one observation).
+  // brings many tunnels up from one observation); what this call creates is added to it,
+  // so that it stays current without another read.
   util::Result<bool> up(const config::TunnelSpec &spec, Reporter &reporter,
-                        const Observed *obs = nullptr);
+                        Observed *obs = nullptr);
   // Removes the kernel tunnel `link` (owned by fouctl): routes, FOU port, device.
   util::Status down(const nl::LinkInfo &link, const Observed &obs, Reporter &reporter);
   TunnelStatus status_of(const nl::LinkInfo &link, const Observed &obs) const;

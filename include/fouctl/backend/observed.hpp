@@ -34,6 +34,9 @@ struct Observed {
 };
 
 // Reads links, addresses and routes over `rt`, FOU ports over `genl` when given.
-util::Result<Observed> observe(nl::Socket &rt, nl::Socket *genl, int fou_family);
+// `counters`: whether links carry their statistics (status shows them; planning does not
+// need them).
+util::Result<Observed> observe(nl::Socket &rt, nl::Socket *genl, int fou_family,
+                               bool counters = true);
 
 } // namespace fouctl::backend

@@ -34,6 +34,9 @@ public:
   util::Status down(const std::string &name, Reporter &reporter);
   // Every relay in this namespace.
   std::vector<TunnelStatus> list();
+  // The same, with links, routes and addresses taken from `obs` (already read) instead
+  // of a fresh dump.
+  std::vector<TunnelStatus> list(const Observed &obs);
   util::Result<Observed> observe();
 
 private:

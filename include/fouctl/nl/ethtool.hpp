@@ -14,6 +14,8 @@ namespace fouctl::nl {
 // custom link, veth, virtio between VMs) a program reading the UDP payload - a custom link,
 // the userspace relay on the other end - gets packets whose inner checksum is wrong, and
 // TCP through the tunnel stalls while ping works.
-util::Status set_tx_checksum_offload(const std::string &ifname, bool on);
+// `sock` is any socket of the device's namespace: the kernel passes device ioctls that a
+// socket family does not handle itself (netlink included) on to the device layer.
+util::Status set_tx_checksum_offload(int sock, const std::string &ifname, bool on);
 
 } // namespace fouctl::nl

@@ -21,6 +21,8 @@ public:
   Result<std::vector<Reply>> request(Message &msg);
   // The id of a generic netlink family; ErrorKind::missing if the kernel has none.
   Result<int> genl_family(const char *name);
+  // The descriptor, for device ioctls in the same namespace (see ethtool.hpp).
+  [[nodiscard]] int fd() const { return nl_socket_get_fd(m_sock.get()); }
 
 private:
   explicit Socket(nl_sock *s) : m_sock(s, &nl_socket_free) {}
