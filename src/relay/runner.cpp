@@ -1,11 +1,13 @@
 #include "fouctl/relay/runner.hpp"
 
 #include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -43,9 +45,19 @@ std::string status_json(const RelayProcess &p, const Counters &c) {
 
 } // namespace
 
+// Capabilities are per thread: this must run before the relay starts any.
 util::Status drop_privileges() {
-  if (::geteuid() != 0)
+  if (::geteuid() != 0) {
+    // Not root, yet it could set the device up: a service user given CAP_NET_ADMIN as an
+    // ambient capability (fouctl-relay@.service). Setup is over; keep none of it.
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+      return util::fail_errno("clearing ambient capabilities", errno);
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
+    if (::syscall(SYS_capset, &header, none) < 0)
+      return util::fail_errno("dropping capabilities", errno);
     return {};
+  }
   if (::setgroups(0, nullptr) < 0 || ::setresgid(k_nobody, k_nobody, k_nobody) < 0 ||
       ::setresuid(k_nobody, k_nobody, k_nobody) < 0)
     return util::fail_errno("giving up root", errno);
@@ -80,6 +92,11 @@ int run_relay(RelayProcess p) {
     };
   Engine engine(p.engine, counters);
 
+  if (auto dropped = drop_privileges(); !dropped) {
+    std::fprintf(stderr, "%s%s\n", tag.c_str(), dropped.error().describe().c_str());
+    return 1;
+  }
+
   // A signal becomes a write to the stop eventfd, which the engine and the control
   // server both watch.
   std::thread signals([&] {
@@ -95,22 +112,16 @@ int run_relay(RelayProcess p) {
   });
 
   int rc = 0;
-  if (auto dropped = drop_privileges(); !dropped) {
-    std::fprintf(stderr, "%s%s\n", tag.c_str(), dropped.error().describe().c_str());
-    signal_stop(stop.get());
-    rc = 1;
-  } else {
-    (void)notify_service_manager("READY=1\nSTATUS=" + p.summary);
-    if (p.ready_fd >= 0) {
-      (void)!::write(p.ready_fd, "ready\n", 6);
-      ::close(p.ready_fd);
-    }
-    if (auto r = engine.run(); !r) {
-      std::fprintf(stderr, "%s%s\n", tag.c_str(), r.error().describe().c_str());
-      rc = 1;
-    }
-    (void)notify_service_manager("STOPPING=1");
+  (void)notify_service_manager("READY=1\nSTATUS=" + p.summary);
+  if (p.ready_fd >= 0) {
+    (void)!::write(p.ready_fd, "ready\n", 6);
+    ::close(p.ready_fd);
   }
+  if (auto r = engine.run(); !r) {
+    std::fprintf(stderr, "%s%s\n", tag.c_str(), r.error().describe().c_str());
+    rc = 1;
+  }
+  (void)notify_service_manager("STOPPING=1");
   signal_stop(stop.get());
   signals.join();
   control.join();

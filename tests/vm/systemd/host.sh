@@ -354,6 +354,15 @@ build_image() {
     mkdir -p "$g/systemd"
     cp "$sd_dir/../lib.sh" "$g/"
     cp -r "$sd_dir/driver.sh" "$sd_dir/helpers.sh" "$sd_dir/boot1" "$sd_dir/boot2" "$g/systemd/"
+    # A newer version of the same package, for the upgrade check.
+    if [[ $PAYLOAD_KIND == deb ]]; then
+        rm -rf "$work/upgrade"
+        dpkg-deb -R "$PAYLOAD_DEB" "$work/upgrade"
+        sed -i 's/^Version: .*/&+vmtest1/' "$work/upgrade/DEBIAN/control"
+        dpkg-deb --root-owner-group -b "$work/upgrade" "$g/fouctl-upgrade.deb" >/dev/null ||
+            die "cannot build the upgrade package"
+        rm -rf "$work/upgrade"
+    fi
     chmod 755 "$g/systemd/driver.sh"
     {
         echo "VMTEST_CASE_TIMEOUT=${FOUCTL_VM_CASE_TIMEOUT:-90}"

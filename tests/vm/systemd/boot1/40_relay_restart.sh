@@ -1,6 +1,6 @@
 #!/bin/bash
 # A relay killed with SIGKILL is restarted by systemd (fouctl-relay@NAME.service,
-# Restart=) and its tunnel is up again within 10 s.
+# Restart=) and its tunnel is up again within 10 s; the relay holds no capabilities.
 # shellcheck source-path=SCRIPTDIR source=../../lib.sh
 . "$(dirname "$0")/../../lib.sh"
 # shellcheck source=../helpers.sh
@@ -46,6 +46,11 @@ jq -c '.tunnels[] | {name, ifindex, up, pid: .relay.pid}' <<<"$STATUS"
 (($(unit_prop "$RELAY_UNIT" NRestarts) > restarts)) || fail "NRestarts did not grow"
 ip route show 10.70.0.0/24 | grep -q "dev $RTUN" || fail "no route 10.70.0.0/24 via $RTUN after the restart"
 [[ $(systemctl is-active fouctl.service) == active ]] || fail "fouctl.service is no longer active"
+# The unit hands the relay CAP_NET_ADMIN for setup; once relaying it keeps none.
+for set in CapEff CapPrm CapAmb; do
+    v=$(awk -v s="$set:" '$1 == s { print $2 }' /proc/"$npid"/status)
+    [[ $v =~ ^0+$ ]] || fail "the running relay (pid $npid) still has capabilities: $set $v"
+done
 rc=0
 fouctl status >/dev/null 2>&1 || rc=$?
 ((rc == 0)) || fail "fouctl status exits $rc after the restart"
