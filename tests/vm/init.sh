@@ -44,20 +44,23 @@ reset_guest() {
 
 # run_case NAME: runs /tests/cases/NAME.sh and prints its result marker.
 run_case() {
-    local name=$1 result=/tmp/vmtest-result.$1 rc=0 reason
+    local name=$1 result=/tmp/vmtest-result.$1 rc=0 reason limit
     echo "@@VMTEST-BEGIN $name"
     rm -f "$result"
+    # A case may ask for more time with a "# case-timeout: SECONDS" line.
+    limit=$(sed -n 's/^# case-timeout: *\([0-9][0-9]*\)$/\1/p' "/tests/cases/$name.sh" | head -n1)
+    limit=${limit:-$VMTEST_CASE_TIMEOUT}
     # GNU timeout puts the case in its own process group and kills the whole
     # group when time runs out (-k: SIGKILL 5 s after SIGTERM).
     VMTEST_CASE=$name VMTEST_RESULT=$result \
-        timeout -k 5 "$VMTEST_CASE_TIMEOUT" \
+        timeout -k 5 "$limit" \
         bash "/tests/cases/$name.sh" </dev/null || rc=$?
     reason=$(head -c 300 "$result" 2>/dev/null | tr '\n' ' ')
     reason=${reason% }
     case $rc in
         0) echo "@@VMTEST $name PASS" ;;
         77) echo "@@VMTEST $name SKIP ${reason:-no reason given}" ;;
-        124|137) echo "@@VMTEST $name FAIL timeout after ${VMTEST_CASE_TIMEOUT}s" ;;
+        124|137) echo "@@VMTEST $name FAIL timeout after ${limit}s" ;;
         *) echo "@@VMTEST $name FAIL ${reason:-exit code $rc}" ;;
     esac
     reset_guest
