@@ -1,8 +1,10 @@
 #include "fouctl/backend/systemd.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -10,6 +12,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "fouctl/config/file.hpp"
 #include "fouctl/relay/control.hpp"
 #include "fouctl/util/dynlib.hpp"
 #include "fouctl/util/netns.hpp"
@@ -99,25 +102,84 @@ bool relay_units_usable() {
   return false;
 }
 
-util::Status start_relay_unit(const std::string &name) {
-  std::string unit = "fouctl-relay@" + name + ".service";
+namespace {
+
+std::string relay_unit(const std::string &name) { return "fouctl-relay@" + name + ".service"; }
+
+// Calls a method of systemd's Manager object. `what` names the call in errors.
+template <class... Args>
+util::Status manager_call(const std::string &what, const char *method, const char *signature,
+                          Args... args) {
   FOUCTL_TRY_ASSIGN(const SdBus *lib, sd_bus_library());
   FOUCTL_TRY_ASSIGN(auto bus, connect(*lib));
   sd_bus_error error = SD_BUS_ERROR_NULL;
   sd_bus_message *reply = nullptr;
   int r = lib->call_method(bus.get(), "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                           "org.freedesktop.systemd1.Manager", "StartUnit", &error, &reply, "ss",
-                           unit.c_str(), "replace");
+                           "org.freedesktop.systemd1.Manager", method, &error, &reply, signature,
+                           args...);
   lib->message_unref(reply);
-  if (r < 0) {
-    std::string why = error.message ? error.message : "";
-    lib->error_free(&error);
-    auto e = util::fail_errno("starting " + unit, -r);
-    if (!why.empty())
-      e.value().message = "starting " + unit + ": " + why;
-    return e;
-  }
+  std::string why = r < 0 && error.message ? error.message : "";
   lib->error_free(&error);
+  if (r >= 0)
+    return {};
+  auto e = util::fail_errno(what, -r);
+  if (!why.empty())
+    e.value().message = what + ": " + why;
+  return e;
+}
+
+util::Status reload_manager() {
+  return manager_call("reloading systemd's unit files", "Reload", "");
+}
+
+// Where `up` keeps a relay unit's settings: the tunnel as a one-tunnel config, and a runtime
+// drop-in that hands the unit that file instead of /etc/fouctl/fouctl.json. Both live in
+// /run, so they go at reboot with the relay itself (up is not persistent; apply is).
+const std::string k_up_dir = "/run/fouctl/up";
+std::string up_config(const std::string &name) { return k_up_dir + "/" + name + ".json"; }
+std::string up_dropin_dir(const std::string &name) {
+  return "/run/systemd/system/" + relay_unit(name) + ".d";
+}
+std::string up_dropin(const std::string &name) { return up_dropin_dir(name) + "/50-fouctl-up.conf"; }
+
+util::Status write_file(const std::string &path, const std::string &text, mode_t mode) {
+  std::string tmp = path + ".tmp";
+  util::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  if (!fd.valid())
+    return util::fail_errno("creating " + tmp, errno);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+      ::fsync(fd.get()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return util::fail_errno("writing " + tmp, e);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return util::fail_errno("renaming " + tmp, e);
+  }
+  return {};
+}
+
+util::Status make_dir(const std::string &path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
+    return util::fail_errno("creating " + path, errno);
+  return {};
+}
+
+// Removes what `up` wrote for `name`; true if there was anything.
+bool remove_up_files(const std::string &name) {
+  bool any = ::unlink(up_dropin(name).c_str()) == 0;
+  ::rmdir(up_dropin_dir(name).c_str());
+  any = (::unlink(up_config(name).c_str()) == 0) || any;
+  return any;
+}
+
+} // namespace
+
+util::Status start_relay_unit(const std::string &name) {
+  const std::string unit = relay_unit(name);
+  FOUCTL_TRY(manager_call("starting " + unit, "StartUnit", "ss", unit.c_str(), "replace"));
   // StartUnit queues a job; the relay is ready once its control socket answers.
   auto deadline = std::chrono::steady_clock::now() + k_start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -125,8 +187,42 @@ util::Status start_relay_unit(const std::string &name) {
       return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  // Do not leave it restarting in a loop.
+  (void)manager_call("stopping " + unit, "StopUnit", "ss", unit.c_str(), "replace");
   return fail(ErrorKind::system, unit + " did not start its relay within 15 s; see 'journalctl -u " +
                                      unit + "'");
+}
+
+util::Status start_up_relay_unit(const config::TunnelSpec &spec, Reporter &reporter) {
+  const std::string &name = spec.name;
+  FOUCTL_TRY(make_dir("/run/fouctl", 0755));
+  FOUCTL_TRY(make_dir(k_up_dir, 0700));
+  FOUCTL_TRY(write_file(up_config(name), config::write_config({spec}), 0600));
+  auto undo = [&](util::Error e) {
+    remove_up_files(name);
+    (void)reload_manager();
+    return tl::unexpected(std::move(e));
+  };
+  if (auto r = make_dir(up_dropin_dir(name), 0755); !r)
+    return undo(r.error());
+  if (auto r = write_file(up_dropin(name),
+                          "# Written by `fouctl up " + name + "`; `fouctl down " + name +
+                              "` removes it.\n[Service]\nLoadCredential=\nLoadCredential=fouctl.json:" +
+                              up_config(name) + "\n",
+                          0644);
+      !r)
+    return undo(r.error());
+  if (auto r = reload_manager(); !r)
+    return undo(r.error());
+  reporter.action("systemctl start " + relay_unit(name) + "   # settings: " + up_config(name));
+  if (auto r = start_relay_unit(name); !r)
+    return undo(r.error());
+  return {};
+}
+
+void forget_up_relay_unit(const std::string &name) {
+  if (remove_up_files(name))
+    (void)reload_manager();
 }
 
 } // namespace fouctl::backend

@@ -20,6 +20,7 @@
 #include "fouctl/backend/kernel.hpp"
 #include "fouctl/backend/l3.hpp"
 #include "fouctl/backend/ownership.hpp"
+#include "fouctl/backend/systemd.hpp"
 #include "fouctl/backend/transaction.hpp"
 #include "fouctl/kmod/modules.hpp"
 #include "fouctl/relay/control.hpp"
@@ -114,25 +115,9 @@ Result<UserspaceBackend> UserspaceBackend::open() {
 
 Result<Observed> UserspaceBackend::observe() { return backend::observe(m_rt, nullptr, -1); }
 
-Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunOptions &opt,
-                                 Reporter &reporter, bool &changed) {
-  changed = false;
-  FOUCTL_TRY_ASSIGN(auto obs, observe());
+Status UserspaceBackend::check_startable(const config::TunnelSpec &spec, const Observed &obs) {
   const bool external = !spec.tun_device.empty();
-
-  // Already running? Then it must match.
-  if (auto reply = relay::control_request(spec.name, "status")) {
-    FOUCTL_TRY_ASSIGN(auto now, parse_relay_status(spec.name, reply->text));
-    if (const auto *l = obs.link_by_name(spec.name))
-      for (const auto &r : obs.routes_of(l->ifindex))
-        now.owned_routes.push_back(r.dst);
-    FOUCTL_TRY(refuse_differences(spec, relay_differences(spec, now)));
-    if (opt.foreground)
-      return fail(ErrorKind::conflict, "tunnel '" + spec.name + "' already runs in the background (pid " +
-                                           std::to_string(now.pid) + ")");
-    return 0;
-  }
-  for (const auto &other : list())
+  for (const auto &other : list(obs))
     if (other.rx_port == spec.rx_port)
       return fail(ErrorKind::conflict, "receive port " + std::to_string(spec.rx_port) +
                                            " belongs to fouctl tunnel '" + other.name + "'");
@@ -159,6 +144,37 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
     return e;
   }
   FOUCTL_TRY(check_routes_free(spec, obs, external ? existing->ifindex : 0));
+  return {};
+}
+
+Status UserspaceBackend::preflight(const config::TunnelSpec &spec) {
+  FOUCTL_TRY_ASSIGN(auto obs, observe());
+  FOUCTL_TRY(check_startable(spec, obs));
+  // A trial bind: a port another program holds is reported here, not in a unit's journal.
+  FOUCTL_TRY(open_udp(spec).map_error(util::context("opening the relay's UDP socket")));
+  return {};
+}
+
+Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunOptions &opt,
+                                 Reporter &reporter, bool &changed) {
+  changed = false;
+  FOUCTL_TRY_ASSIGN(auto obs, observe());
+  const bool external = !spec.tun_device.empty();
+
+  // Already running? Then it must match.
+  if (auto reply = relay::control_request(spec.name, "status")) {
+    FOUCTL_TRY_ASSIGN(auto now, parse_relay_status(spec.name, reply->text));
+    if (const auto *l = obs.link_by_name(spec.name))
+      for (const auto &r : obs.routes_of(l->ifindex))
+        now.owned_routes.push_back(r.dst);
+    FOUCTL_TRY(refuse_differences(spec, relay_differences(spec, now)));
+    if (opt.foreground)
+      return fail(ErrorKind::conflict, "tunnel '" + spec.name + "' already runs in the background (pid " +
+                                           std::to_string(now.pid) + ")");
+    return 0;
+  }
+  FOUCTL_TRY(check_startable(spec, obs));
+  const nl::LinkInfo *existing = obs.link_by_name(spec.name);
 
   // The control socket's name is the per-tunnel lock; take it first.
   FOUCTL_TRY_ASSIGN(auto control, relay::ControlServer::bind(spec.name));
@@ -299,6 +315,8 @@ Status UserspaceBackend::down(const std::string &name, Reporter &reporter) {
   const auto *link = obs.link_by_name(tun_device.empty() ? name : tun_device);
   if (link)
     FOUCTL_TRY(remove_routes(m_rt, obs, link->ifindex, link->name, reporter));
+  // A relay that `up` ran as a unit: its drop-in and settings go too.
+  forget_up_relay_unit(name);
   return {};
 }
 

@@ -264,3 +264,36 @@ TEST_SUITE("config::file") {
                                        "version and tunnels");
   }
 }
+
+TEST_SUITE("config::write_config") {
+  TEST_CASE("every example config survives write_config -> parse_config unchanged") {
+    for (const auto &entry : std::filesystem::directory_iterator(examples_dir())) {
+      if (entry.path().extension() != ".json")
+        continue;
+      CAPTURE(entry.path().string());
+      auto first = config::parse_config(read_example(entry.path().filename().string()));
+      REQUIRE(first.config);
+      auto again = config::parse_config(config::write_config(first.config->tunnels));
+      REQUIRE_MESSAGE(again.config, config::write_config(first.config->tunnels));
+      CHECK(again.config->tunnels == first.config->tunnels);
+    }
+  }
+
+  TEST_CASE("a relay tunnel with every option set, as `up` hands it to a unit") {
+    auto spec = from_cli({"up", "7000", "7001", "10.70.0.0/24,fd00:70::/64", "1300", "--peer",
+                          "192.0.2.7", "--local", "192.0.2.1", "--address", "10.70.1.1/24",
+                          "--name", "relay7", "--mode", "userspace", "--framing", "tun-pi",
+                          "--peer-port-fixed"});
+    auto text = config::write_config({spec});
+    auto back = config::parse_config(text);
+    REQUIRE_MESSAGE(back.config, text);
+    REQUIRE(back.config->tunnels.size() == 1);
+    CHECK(back.config->tunnels[0] == spec);
+    // Defaults are left out, not written.
+    auto plain = from_cli({"up", "2001", "2002", "10.0.2.2"});
+    auto short_text = config::write_config({plain});
+    CHECK(short_text.find("mtu") == std::string::npos);
+    CHECK(short_text.find("mode") == std::string::npos);
+    CHECK(config::parse_config(short_text).config->tunnels[0] == plain);
+  }
+}

@@ -4,6 +4,8 @@
 // relay comes back and a reboot brings it back; without systemd it forks them itself.
 #include <string>
 
+#include "fouctl/backend/reporter.hpp"
+#include "fouctl/config/tunnel.hpp"
 #include "fouctl/util/result.hpp"
 
 namespace fouctl::backend {
@@ -14,6 +16,16 @@ bool relay_units_usable();
 
 // systemctl start fouctl-relay@NAME.service, over systemd's private bus socket (as root)
 // or the system bus; then waits (bounded) for the relay's control socket.
+// When the relay does not come, the unit is stopped again.
 util::Status start_relay_unit(const std::string &name);
+
+// `up` of a relay tunnel when systemd runs the host: writes the tunnel as a one-tunnel config
+// to /run/fouctl/up/NAME.json, a runtime drop-in that hands it to fouctl-relay@NAME.service
+// in place of /etc/fouctl/fouctl.json, reloads systemd and starts the unit. On failure it
+// removes what it wrote.
+util::Status start_up_relay_unit(const config::TunnelSpec &spec, Reporter &reporter);
+
+// After such a relay stopped: removes its drop-in and config (nothing if `up` made none).
+void forget_up_relay_unit(const std::string &name);
 
 } // namespace fouctl::backend

@@ -30,6 +30,10 @@ public:
   // foreground, returns only when the relay stopped; the result is then its exit code.
   util::Result<int> up(const config::TunnelSpec &spec, const RelayRunOptions &opt,
                        Reporter &reporter, bool &changed);
+  // The checks up() makes before it creates anything (receive port and name free, routes
+  // not taken) plus a trial bind of the UDP port, for a relay that is not running yet and
+  // that something else (a systemd unit) will start.
+  util::Status preflight(const config::TunnelSpec &spec);
   // Stops the relay `name` and removes what is left of it.
   util::Status down(const std::string &name, Reporter &reporter);
   // Every relay in this namespace.
@@ -41,6 +45,7 @@ public:
 
 private:
   explicit UserspaceBackend(nl::Socket rt) : m_rt(std::move(rt)) {}
+  util::Status check_startable(const config::TunnelSpec &spec, const Observed &obs);
   nl::Socket m_rt;
 };
 

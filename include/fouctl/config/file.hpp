@@ -56,6 +56,10 @@ struct ParseOutcome {
 // error it finds rather than stopping at the first.
 ParseOutcome parse_config(std::string_view text);
 
+// The config file that describes `tunnels`: parse_config() of it gives them back. Keys at
+// their default are left out. (`up` hands a relay unit its tunnel this way.)
+std::string write_config(const std::vector<TunnelSpec> &tunnels);
+
 // "fouctl.json: /tunnels/0/rx_port: 70000 is not a number from 1 to 65535"; `source` names
 // the file (left out when empty).
 std::string format(const Diagnostic &d, std::string_view source);

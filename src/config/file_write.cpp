@@ -1,0 +1,44 @@
+#include <nlohmann/json.hpp>
+
+#include "fouctl/config/file.hpp"
+
+namespace fouctl::config {
+
+std::string write_config(const std::vector<TunnelSpec> &tunnels) {
+  const TunnelSpec defaults;
+  auto doc = nlohmann::ordered_json::object();
+  doc["version"] = k_config_version;
+  auto &list = doc["tunnels"] = nlohmann::ordered_json::array();
+  for (const auto &t : tunnels) {
+    nlohmann::ordered_json j;
+    j["name"] = t.name;
+    j["rx_port"] = t.rx_port;
+    j["tx_port"] = t.tx_port;
+    if (t.peer.is_set())
+      j["peer"] = t.peer.to_string();
+    if (t.local.is_set())
+      j["local"] = t.local.to_string();
+    auto &routes = j["routes"] = nlohmann::ordered_json::array();
+    for (const auto &r : t.routes)
+      routes.push_back(r.to_string());
+    if (!t.addresses.empty()) {
+      auto &addresses = j["addresses"] = nlohmann::ordered_json::array();
+      for (const auto &a : t.addresses)
+        addresses.push_back(a.to_string());
+    }
+    if (t.mtu != defaults.mtu)
+      j["mtu"] = t.mtu;
+    if (t.mode != defaults.mode)
+      j["mode"] = to_string(t.mode);
+    if (t.framing != defaults.framing)
+      j["framing"] = to_string(t.framing);
+    if (!t.tun_device.empty())
+      j["tun_device"] = t.tun_device;
+    if (t.peer_port_fixed)
+      j["peer_port_fixed"] = true;
+    list.push_back(std::move(j));
+  }
+  return doc.dump(2) + "\n";
+}
+
+} // namespace fouctl::config
