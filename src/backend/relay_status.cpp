@@ -52,17 +52,11 @@ Result<TunnelStatus> parse_relay_status(const std::string &name, const std::stri
   return s;
 }
 
-std::vector<TunnelStatus> UserspaceBackend::list() {
-  auto names = relay::list_relays();
-  if (names.empty())
-    return {}; // no relay: skip the dumps
-  auto obs = observe();
-  return obs ? list(*obs) : list(Observed{});
-}
+namespace {
 
-std::vector<TunnelStatus> UserspaceBackend::list(const Observed &obs) {
+std::vector<TunnelStatus> statuses(const std::vector<std::string> &names, const Observed &obs) {
   std::vector<TunnelStatus> out;
-  for (const auto &name : relay::list_relays()) {
+  for (const auto &name : names) {
     auto reply = relay::control_request(name, "status");
     if (!reply)
       continue; // exited meanwhile
@@ -81,6 +75,20 @@ std::vector<TunnelStatus> UserspaceBackend::list(const Observed &obs) {
     out.push_back(*s);
   }
   return out;
+}
+
+} // namespace
+
+std::vector<TunnelStatus> UserspaceBackend::list() {
+  auto names = relay::list_relays();
+  if (names.empty())
+    return {}; // no relay: skip the dumps
+  auto obs = observe();
+  return statuses(names, obs ? *obs : Observed{});
+}
+
+std::vector<TunnelStatus> UserspaceBackend::list(const Observed &obs) {
+  return statuses(relay::list_relays(), obs);
 }
 
 std::vector<std::string> relay_differences(const config::TunnelSpec &spec,
