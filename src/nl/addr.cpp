@@ -4,8 +4,6 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
-#include <cstring>
-
 namespace fouctl::nl {
 
 using util::ErrorKind;
@@ -37,15 +35,14 @@ Result<Message> build_addr_del(const AddrInfo &a) { return addr_msg(RTM_DELADDR,
 Result<Message> build_addr_dump() { return addr_msg(RTM_GETADDR, NLM_F_DUMP, nullptr); }
 
 Result<AddrInfo> parse_addr(const Reply &r) {
-  if (r.data.size() < NLMSG_HDRLEN + sizeof(ifaddrmsg))
+  auto ifa = r.family_header<ifaddrmsg>();
+  if (!ifa)
     return fail(ErrorKind::system, "the kernel sent a short RTM_NEWADDR");
-  ifaddrmsg ifa;
-  std::memcpy(&ifa, r.data.data() + NLMSG_HDRLEN, sizeof ifa);
-  AttrTable t(r.attrs_after(sizeof ifa), IFA_MAX);
+  AttrTable t(r.attrs_after(sizeof(ifaddrmsg)), IFA_MAX);
   AddrInfo a;
-  a.ifindex = static_cast<int>(ifa.ifa_index);
-  a.prefix.len = ifa.ifa_prefixlen;
-  a.prefix.addr = t.addr(t.has(IFA_LOCAL) ? IFA_LOCAL : IFA_ADDRESS, ifa.ifa_family);
+  a.ifindex = static_cast<int>(ifa->ifa_index);
+  a.prefix.len = ifa->ifa_prefixlen;
+  a.prefix.addr = t.addr(t.has(IFA_LOCAL) ? IFA_LOCAL : IFA_ADDRESS, ifa->ifa_family);
   return a;
 }
 
@@ -54,7 +51,7 @@ Result<std::vector<AddrInfo>> addr_list(Socket &rt) {
   FOUCTL_TRY_ASSIGN(auto replies, rt.request(m));
   std::vector<AddrInfo> out;
   for (const auto &r : replies) {
-    if (r.header()->nlmsg_type != RTM_NEWADDR)
+    if (r.type() != RTM_NEWADDR)
       continue;
     FOUCTL_TRY_ASSIGN(auto a, parse_addr(r));
     if (a.prefix.addr.is_set())

@@ -65,6 +65,8 @@ Result<Message> build_fou_del(int family_id, const FouPort &p) {
 Result<Message> build_fou_dump(int family_id) { return start(family_id, FOU_CMD_GET, NLM_F_DUMP); }
 
 Result<FouPort> parse_fou(const Reply &r) {
+  if (!r.family_header<genlmsghdr>())
+    return fail(ErrorKind::system, "the kernel sent a short FOU reply");
   AttrTable t(r.attrs_after(GENL_HDRLEN), FOU_ATTR_MAX);
   if (!t.has(FOU_ATTR_PORT))
     return fail(ErrorKind::system, "the kernel sent a FOU port without FOU_ATTR_PORT");

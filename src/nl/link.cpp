@@ -133,14 +133,13 @@ static IptunParams parse_iptun(const AttrTable &d) {
 }
 
 Result<LinkInfo> parse_link(const Reply &r) {
-  if (r.data.size() < NLMSG_HDRLEN + sizeof(ifinfomsg))
+  auto ifi = r.family_header<ifinfomsg>();
+  if (!ifi)
     return fail(ErrorKind::system, "the kernel sent a short RTM_NEWLINK");
-  ifinfomsg ifi;
-  std::memcpy(&ifi, r.data.data() + NLMSG_HDRLEN, sizeof ifi);
   AttrTable a(r.attrs_after(sizeof(ifinfomsg)), IFLA_MAX);
   LinkInfo l;
-  l.ifindex = ifi.ifi_index;
-  l.flags = ifi.ifi_flags;
+  l.ifindex = ifi->ifi_index;
+  l.flags = ifi->ifi_flags;
   l.name = a.str(IFLA_IFNAME);
   l.alias = a.str(IFLA_IFALIAS);
   l.mtu = a.u32(IFLA_MTU);
@@ -163,7 +162,7 @@ Result<std::vector<LinkInfo>> link_list(Socket &rt, bool counters) {
   FOUCTL_TRY_ASSIGN(auto replies, rt.request(m));
   std::vector<LinkInfo> out;
   for (const auto &r : replies) {
-    if (r.header()->nlmsg_type != RTM_NEWLINK)
+    if (r.type() != RTM_NEWLINK)
       continue;
     FOUCTL_TRY_ASSIGN(auto l, parse_link(r));
     out.push_back(std::move(l));
@@ -179,7 +178,7 @@ Result<LinkInfo> link_get(Socket &rt, const std::string &name) {
   if (!replies)
     return tl::unexpected(replies.error());
   for (const auto &r : *replies)
-    if (r.header()->nlmsg_type == RTM_NEWLINK)
+    if (r.type() == RTM_NEWLINK)
       return parse_link(r);
   return fail(ErrorKind::not_found, "no device '" + name + "'");
 }

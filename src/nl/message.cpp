@@ -72,12 +72,30 @@ Status Message::nest_end(nlattr *start) {
   return {};
 }
 
+std::size_t Reply::length() const {
+  nlmsghdr h;
+  if (data.size() < sizeof h)
+    return 0;
+  std::memcpy(&h, data.data(), sizeof h); // no alignment assumed
+  if (h.nlmsg_len < sizeof h || h.nlmsg_len > data.size())
+    return 0;
+  return h.nlmsg_len;
+}
+
+std::uint16_t Reply::type() const {
+  if (length() == 0)
+    return 0;
+  nlmsghdr h;
+  std::memcpy(&h, data.data(), sizeof h);
+  return h.nlmsg_type;
+}
+
 std::span<const std::uint8_t> Reply::attrs_after(std::size_t fixed) const {
   std::size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(fixed);
-  const auto *h = header();
-  if (data.size() < NLMSG_HDRLEN || h->nlmsg_len > data.size() || h->nlmsg_len < off)
+  std::size_t len = length();
+  if (len < off)
     return {};
-  return {data.data() + off, h->nlmsg_len - off};
+  return {data.data() + off, len - off};
 }
 
 AttrTable::AttrTable(std::span<const std::uint8_t> area, int max_type)

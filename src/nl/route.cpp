@@ -3,8 +3,6 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
-#include <cstring>
-
 namespace fouctl::nl {
 
 using util::ErrorKind;
@@ -42,10 +40,10 @@ Result<Message> build_route_dump(int family_af) {
 }
 
 Result<RouteInfo> parse_route(const Reply &reply) {
-  if (reply.data.size() < NLMSG_HDRLEN + sizeof(rtmsg))
+  auto header = reply.family_header<rtmsg>();
+  if (!header)
     return fail(ErrorKind::system, "the kernel sent a short RTM_NEWROUTE");
-  rtmsg rtm;
-  std::memcpy(&rtm, reply.data.data() + NLMSG_HDRLEN, sizeof rtm);
+  const rtmsg &rtm = *header;
   AttrTable t(reply.attrs_after(sizeof rtm), RTA_MAX);
   RouteInfo r;
   r.dst.len = rtm.rtm_dst_len;
@@ -66,7 +64,7 @@ Result<std::vector<RouteInfo>> route_list(Socket &rt) {
     FOUCTL_TRY_ASSIGN(auto m, build_route_dump(family));
     FOUCTL_TRY_ASSIGN(auto replies, rt.request(m));
     for (const auto &r : replies) {
-      if (r.header()->nlmsg_type != RTM_NEWROUTE)
+      if (r.type() != RTM_NEWROUTE)
         continue;
       FOUCTL_TRY_ASSIGN(auto info, parse_route(r));
       out.push_back(info);

@@ -92,4 +92,18 @@ TEST_SUITE("nl::fou") {
     CHECK_FALSE(p->local.is_set());
     CHECK_FALSE(p->peer.is_set());
   }
+
+  TEST_CASE("a reply too short for genlmsghdr is refused before any attribute is looked at") {
+    // 16 and 19 bytes: no room for the 4-byte genlmsghdr. The second's buffer holds a PORT
+    // attribute past its nlmsg_len, which must not be read.
+    for (const char *bytes : {"10 00 00 00  1c 00 00 00  00 00 00 00  00 00 00 00",
+                              "13 00 00 00  1c 00 00 00  00 00 00 00  00 00 00 00"
+                              "03 01 00 00  06 00 01 00  13 88 00 00"}) {
+      CAPTURE(bytes);
+      auto b = unhex(bytes);
+      auto p = nl::parse_fou(nl::Reply{std::vector<std::uint8_t>(b.begin(), b.end())});
+      REQUIRE_FALSE(p);
+      CHECK(p.error().message == "the kernel sent a short FOU reply");
+    }
+  }
 }

@@ -3,6 +3,9 @@
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "fouctl/nl/addr.hpp"
 #include "fouctl/nl/link.hpp"
 #include "fouctl/nl/route.hpp"
@@ -22,6 +25,25 @@ nl::IpipLinkSpec seed_link() {
   s.tunnel.remote = *util::parse_addr("127.0.0.1");
   s.tunnel.encap_dport = 2002;
   return s;
+}
+
+// A message of `type` whose header claims `claimed` bytes, in a buffer of exactly `held`
+// bytes (zeros after the header), so that AddressSanitizer sees any read past either.
+nl::Reply lying(std::uint16_t type, std::uint32_t claimed, std::size_t held) {
+  std::vector<std::uint8_t> b(held);
+  nlmsghdr h{};
+  h.nlmsg_len = claimed;
+  h.nlmsg_type = type;
+  std::memcpy(b.data(), &h, std::min(held, sizeof h));
+  return nl::Reply{std::move(b)};
+}
+
+// (claimed, held) pairs where the family header of `fixed` bytes does not fit in one or both.
+std::vector<std::pair<std::uint32_t, std::size_t>> too_short(std::size_t fixed) {
+  auto whole = static_cast<std::uint32_t>(NLMSG_HDRLEN + fixed);
+  return {{whole - 1, whole - 1}, {whole - 1, whole + 16}, {whole, whole - 1},
+          {16, whole},            {0, whole},              {0xffffffff, whole},
+          {whole, 8}};
 }
 
 } // namespace
@@ -131,6 +153,18 @@ TEST_SUITE("nl::link") {
     CHECK(l->name.empty());
     CHECK(l->is_up());
   }
+
+  TEST_CASE("a reply too short for ifinfomsg, by nlmsg_len or by its buffer, is refused") {
+    for (auto [claimed, held] : too_short(sizeof(ifinfomsg))) {
+      CAPTURE(claimed);
+      CAPTURE(held);
+      auto l = nl::parse_link(lying(RTM_NEWLINK, claimed, held));
+      REQUIRE_FALSE(l);
+      CHECK(l.error().message == "the kernel sent a short RTM_NEWLINK");
+    }
+    constexpr auto k_whole = NLMSG_HDRLEN + sizeof(ifinfomsg);
+    CHECK(nl::parse_link(lying(RTM_NEWLINK, k_whole, k_whole)));
+  }
 }
 
 TEST_SUITE("nl::addr") {
@@ -158,6 +192,16 @@ TEST_SUITE("nl::addr") {
     auto back = nl::parse_addr(nl::Reply{b});
     REQUIRE(back);
     CHECK(back->prefix.to_string() == "fd00::1/64");
+  }
+
+  TEST_CASE("a reply too short for ifaddrmsg, by nlmsg_len or by its buffer, is refused") {
+    for (auto [claimed, held] : too_short(sizeof(ifaddrmsg))) {
+      CAPTURE(claimed);
+      CAPTURE(held);
+      auto a = nl::parse_addr(lying(RTM_NEWADDR, claimed, held));
+      REQUIRE_FALSE(a);
+      CHECK(a.error().message == "the kernel sent a short RTM_NEWADDR");
+    }
   }
 }
 
@@ -199,5 +243,15 @@ TEST_SUITE("nl::route") {
     CHECK(r->dst.to_string() == "0.0.0.0/0");
     CHECK(r->oif == 2);
     CHECK(r->protocol == 3);
+  }
+
+  TEST_CASE("a reply too short for rtmsg, by nlmsg_len or by its buffer, is refused") {
+    for (auto [claimed, held] : too_short(sizeof(rtmsg))) {
+      CAPTURE(claimed);
+      CAPTURE(held);
+      auto r = nl::parse_route(lying(RTM_NEWROUTE, claimed, held));
+      REQUIRE_FALSE(r);
+      CHECK(r.error().message == "the kernel sent a short RTM_NEWROUTE");
+    }
   }
 }

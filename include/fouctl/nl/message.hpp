@@ -3,7 +3,9 @@
 // Messages are built one checked attribute at a time (the way iproute2 does it), so a
 // message that does not fit is an error, never a truncated request.
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,13 +51,27 @@ private:
   std::unique_ptr<nl_msg, decltype(&nlmsg_free)> m_msg;
 };
 
-// A received message: its bytes, header first.
+// A received message: its bytes, header first. Nothing in it is trusted: every accessor
+// checks that what it reads lies inside both `data` and the header's nlmsg_len.
 struct Reply {
   std::vector<std::uint8_t> data;
-  [[nodiscard]] const nlmsghdr *header() const {
-    return reinterpret_cast<const nlmsghdr *>(data.data());
+
+  // nlmsg_len when `data` holds a whole header and nlmsg_len lies between the header's size
+  // and data.size(); 0 for anything else (a message that lies about its length).
+  [[nodiscard]] std::size_t length() const;
+  // nlmsg_type; 0 (no netlink message has it) when length() is 0.
+  [[nodiscard]] std::uint16_t type() const;
+  // The family header after the netlink header (ifinfomsg, ifaddrmsg, rtmsg, genlmsghdr);
+  // nullopt when the message is too short to hold one.
+  template <typename T> [[nodiscard]] std::optional<T> family_header() const {
+    if (length() < NLMSG_HDRLEN + sizeof(T))
+      return std::nullopt;
+    T h;
+    std::memcpy(&h, data.data() + NLMSG_HDRLEN, sizeof h);
+    return h;
   }
-  // Payload after the netlink header and a family header of `fixed` bytes.
+  // Payload after the netlink header and a family header of `fixed` bytes; empty when the
+  // message is shorter than that.
   [[nodiscard]] std::span<const std::uint8_t> attrs_after(std::size_t fixed) const;
 };
 
