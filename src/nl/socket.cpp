@@ -1,17 +1,19 @@
 #include "fouctl/nl/socket.hpp"
 
+#include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 #include <netlink/errno.h>
-#include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
+
+#include "fouctl/nl/genl.hpp"
+#include "fouctl/nl/replies.hpp"
 
 namespace fouctl::nl {
 
@@ -26,20 +28,11 @@ constexpr int k_recv_timeout_s = 10; // the kernel answers at once; this only bo
 constexpr int SOL_NETLINK = 270;
 #endif
 
-// Extracts NLMSGERR_ATTR_MSG from an error message that carries ACK TLVs.
-std::string ext_ack_text(const nlmsghdr *h) {
-  if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
-    return {};
-  const auto *err = static_cast<const nlmsgerr *>(NLMSG_DATA(h));
-  std::size_t off = NLMSG_HDRLEN + sizeof(nlmsgerr);
-  if (!(h->nlmsg_flags & NLM_F_CAPPED))
-    off += err->msg.nlmsg_len - NLMSG_HDRLEN;
-  off = NLMSG_ALIGN(off);
-  if (off >= h->nlmsg_len)
-    return {};
-  const auto *base = reinterpret_cast<const std::uint8_t *>(h);
-  AttrTable tlvs({base + off, h->nlmsg_len - off}, NLMSGERR_ATTR_MAX);
-  return tlvs.str(NLMSGERR_ATTR_MSG);
+// Only the kernel (port id 0) answers requests. Any process with CAP_NET_ADMIN in the
+// namespace can send a datagram to our port id, and one that arrived first with the right
+// sequence number would otherwise pass for the kernel's ACK or dump.
+bool from_kernel(const sockaddr_nl &from) {
+  return from.nl_family == AF_NETLINK && from.nl_pid == 0;
 }
 
 } // namespace
@@ -74,7 +67,7 @@ Result<std::vector<Reply>> Socket::request(Message &msg) {
     return fail(ErrorKind::system, std::string("sending a netlink request failed: ") + nl_geterror(rc));
   const std::uint32_t seq = req->nlmsg_seq;
 
-  std::vector<Reply> replies;
+  ReplyCollector collector(seq);
   for (;;) {
     sockaddr_nl from{};
     unsigned char *buf = nullptr;
@@ -84,36 +77,28 @@ Result<std::vector<Reply>> Socket::request(Message &msg) {
       int e = n == 0 ? EIO : errno;
       return fail_errno("receiving a netlink reply failed", e == 0 ? ETIMEDOUT : e);
     }
-    auto *h = reinterpret_cast<nlmsghdr *>(buf);
-    int left = n;
-    for (; nlmsg_ok(h, left); h = nlmsg_next(h, &left)) {
-      if (h->nlmsg_seq != seq)
-        continue; // a stale answer to an earlier request
-      if (h->nlmsg_type == NLMSG_DONE)
-        return replies;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        const auto *err = static_cast<const nlmsgerr *>(NLMSG_DATA(h));
-        if (err->error == 0)
-          return replies; // the ACK
-        auto e = fail_errno("the kernel refused the request", -err->error);
-        e.value().message = std::strerror(-err->error);
-        e.value().ext_ack = ext_ack_text(h);
-        return e;
-      }
-      if (h->nlmsg_type == NLMSG_NOOP || h->nlmsg_type == NLMSG_OVERRUN)
-        continue;
-      const auto *p = reinterpret_cast<const std::uint8_t *>(h);
-      replies.push_back(Reply{{p, p + h->nlmsg_len}});
-    }
+    if (!from_kernel(from))
+      continue; // not an answer, whatever it says
+    FOUCTL_TRY_ASSIGN(bool done, collector.add_datagram({buf, static_cast<std::size_t>(n)}));
+    if (done)
+      return collector.take();
   }
 }
 
 Result<int> Socket::genl_family(const char *name) {
-  int id = genl_ctrl_resolve(m_sock.get(), name);
-  if (id < 0)
+  FOUCTL_TRY_ASSIGN(auto m, build_genl_family_get(name));
+  auto replies = request(m);
+  if (!replies && replies.error().errnum == ENOENT)
     return fail(ErrorKind::missing,
                 std::string("the kernel has no generic netlink family '") + name + "'");
-  return id;
+  if (!replies)
+    return tl::unexpected(replies.error());
+  for (const auto &r : *replies)
+    if (r.type() == GENL_ID_CTRL)
+      return parse_genl_family_id(r);
+  return fail(ErrorKind::system,
+              std::string("the kernel did not answer the lookup of generic netlink family '") +
+                  name + "'");
 }
 
 } // namespace fouctl::nl

@@ -16,8 +16,9 @@ public:
   static Result<Socket> open(int protocol);
 
   // Sends `msg` (NLM_F_ACK is added unless it is a dump) and returns the data replies:
-  // the dump's messages, or a "do" request's answer. A kernel error becomes an Error
-  // with errnum and ext_ack set.
+  // the dump's messages, or a "do" request's answer. Datagrams from anyone but the kernel
+  // are dropped unread; the kernel's go through ReplyCollector (replies.hpp). A kernel
+  // error becomes an Error with errnum and ext_ack set.
   Result<std::vector<Reply>> request(Message &msg);
   // The id of a generic netlink family; ErrorKind::missing if the kernel has none.
   Result<int> genl_family(const char *name);
