@@ -1,10 +1,13 @@
 // What a running relay reports about itself (its control socket's "status" answer), and
 // how that compares with a requested tunnel.
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
 
 #include "fouctl/backend/userspace.hpp"
+#include "fouctl/backend/runtime.hpp"
 #include "fouctl/relay/control.hpp"
 
 namespace fouctl::backend {
@@ -52,18 +55,28 @@ Result<TunnelStatus> parse_relay_status(const std::string &name, const std::stri
   return s;
 }
 
-namespace {
-
-std::vector<TunnelStatus> statuses(const std::vector<std::string> &names, const Observed &obs) {
+std::vector<TunnelStatus> UserspaceBackend::statuses(const std::vector<RelayRef> &refs,
+                                                     const Observed &obs) {
   std::vector<TunnelStatus> out;
-  for (const auto &name : names) {
-    auto reply = relay::control_request(name, "status");
+  for (const auto &ref : refs) {
+    auto client = connect_relay(ref);
+    if (!client) {
+      if (client.error().kind == ErrorKind::conflict)
+        m_warnings.push_back(client.error().message);
+      else if (client.error().kind == ErrorKind::not_found)
+        (void)relay::remove_stale(ref.dir, ref.name); // killed: its files stay behind
+      continue;
+    }
+    auto reply = client->request("status");
     if (!reply)
       continue; // exited meanwhile
-    auto s = parse_relay_status(name, reply->text);
-    if (!s)
+    auto s = parse_relay_status(ref.name, *reply);
+    if (!s) {
+      m_warnings.push_back(s.error().message);
       continue;
-    const auto *link = obs.link_by_name(s->tun_device.empty() ? name : s->tun_device);
+    }
+    s->pid = client->pid(); // the authenticated peer, not what the answer says
+    const auto *link = obs.link_by_name(s->tun_device.empty() ? ref.name : s->tun_device);
     if (link) {
       s->ifindex = link->ifindex;
       s->up = link->is_up();
@@ -77,18 +90,18 @@ std::vector<TunnelStatus> statuses(const std::vector<std::string> &names, const 
   return out;
 }
 
-} // namespace
-
 std::vector<TunnelStatus> UserspaceBackend::list() {
-  auto names = relay::list_relays();
-  if (names.empty())
-    return {}; // no relay: skip the dumps
+  auto dir = runtime_dir(false);
+  auto own = dir ? relay::list_relays(dir->relay_dir) : std::vector<std::string>{};
+  // Without relays of its own, only root looks further (other users' TUN relays).
+  if (own.empty() && ::geteuid() != 0)
+    return {};
   auto obs = observe();
-  return statuses(names, obs ? *obs : Observed{});
+  return list(obs ? *obs : Observed{});
 }
 
 std::vector<TunnelStatus> UserspaceBackend::list(const Observed &obs) {
-  return statuses(relay::list_relays(), obs);
+  return statuses(relay_refs(&obs), obs);
 }
 
 std::vector<std::string> relay_differences(const config::TunnelSpec &spec,

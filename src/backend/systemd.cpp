@@ -13,7 +13,8 @@
 #include <systemd/sd-bus.h>
 
 #include "fouctl/config/file.hpp"
-#include "fouctl/relay/control.hpp"
+#include "fouctl/backend/runtime.hpp"
+#include "fouctl/backend/userspace.hpp"
 #include "fouctl/util/dynlib.hpp"
 #include "fouctl/util/netns.hpp"
 
@@ -179,11 +180,13 @@ bool remove_up_files(const std::string &name) {
 
 util::Status start_relay_unit(const std::string &name) {
   const std::string unit = relay_unit(name);
+  // The unit's relay runs as the service user, which cannot make the directory itself.
+  FOUCTL_TRY(runtime_dir(true));
   FOUCTL_TRY(manager_call("starting " + unit, "StartUnit", "ss", unit.c_str(), "replace"));
   // StartUnit queues a job; the relay is ready once its control socket answers.
   auto deadline = std::chrono::steady_clock::now() + k_start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (relay::control_request(name, "status"))
+    if (find_relay(name, nullptr))
       return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -5,8 +5,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,7 +31,8 @@
 #include "fouctl/relay/runner.hpp"
 #include "fouctl/relay/tun_device.hpp"
 #include "fouctl/relay/udp.hpp"
-#include "fouctl/util/ns_lock.hpp"
+#include "fouctl/backend/runtime.hpp"
+#include "fouctl/util/file_lock.hpp"
 
 namespace fouctl::backend {
 
@@ -95,15 +100,53 @@ std::string settings_json(const config::TunnelSpec &spec, std::uint32_t mtu) {
   return s.substr(1, s.size() - 2);
 }
 
-// Waits until the relay's control socket is gone (it has exited); bounded.
-bool wait_gone(const std::string &name, int timeout_ms) {
-  for (int waited = 0; waited < timeout_ms; waited += 20) {
-    auto r = relay::control_request(name, "status");
-    if (!r && r.error().kind == ErrorKind::not_found)
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+// Who a relay started by this process runs as once set up, and who may stop it.
+struct RelayIdentity {
+  std::optional<std::pair<uid_t, gid_t>> run_as;
+  std::vector<uid_t> may_stop{0};
+  std::string note; // said once, by `up`
+};
+
+// Root: the service user, or without one an unused uid of the range systemd gives its
+// DynamicUser= services (61184-65519), chosen as one that no account and no process has,
+// so that the relay shares its uid with nobody. Any other user (the unprivileged
+// --tun-device relay, or the service user in its unit) keeps its uid; a user who started
+// its own relay may also stop it.
+Result<RelayIdentity> relay_identity() {
+  RelayIdentity id;
+  const uid_t me = ::getuid();
+  if (::geteuid() != 0) {
+    if (auto svc = service_user(); !svc || svc->uid != me)
+      id.may_stop.push_back(me);
+    return id;
   }
-  return false;
+  if (auto svc = service_user()) {
+    id.run_as = {svc->uid, svc->gid};
+    return id;
+  }
+  for (uid_t uid = 65519; uid >= 61184; --uid) {
+    if (::getpwuid(uid) != nullptr || ::getgrgid(uid) != nullptr)
+      continue;
+    struct stat st {};
+    bool used = false;
+    if (DIR *d = ::opendir("/proc")) {
+      while (dirent *e = ::readdir(d))
+        if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+            ::stat(("/proc/" + std::string(e->d_name)).c_str(), &st) == 0 && st.st_uid == uid) {
+          used = true;
+          break;
+        }
+      ::closedir(d);
+    }
+    if (used)
+      continue;
+    id.run_as = {uid, uid};
+    id.note = std::string("there is no system user '") + k_service_user +
+              "' (the package makes it); the relay runs as unused uid " + std::to_string(uid);
+    return id;
+  }
+  return fail(ErrorKind::system, std::string("no system user '") + k_service_user +
+                                     "' and no unused uid to run the relay as");
 }
 
 } // namespace
@@ -162,8 +205,18 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
   const bool external = !spec.tun_device.empty();
 
   // Already running? Then it must match.
-  if (auto reply = relay::control_request(spec.name, "status")) {
-    FOUCTL_TRY_ASSIGN(auto now, parse_relay_status(spec.name, reply->text));
+  auto running = find_relay(spec.name, &obs);
+  if (!running && running.error().kind != ErrorKind::not_found &&
+      running.error().kind != ErrorKind::conflict)
+    return tl::unexpected(running.error());
+  if (!running && running.error().kind == ErrorKind::conflict)
+    reporter.note(running.error().message); // replaced below, under the tunnel's lock
+  util::Result<relay::ControlClient> client =
+      running ? connect_relay(*running) : tl::unexpected(running.error());
+  util::Result<std::string> reply = client ? client->request("status") : tl::unexpected(client.error());
+  if (reply) {
+    FOUCTL_TRY_ASSIGN(auto now, parse_relay_status(spec.name, *reply));
+    now.pid = client->pid();
     if (const auto *l = obs.link_by_name(spec.name))
       for (const auto &r : obs.routes_of(l->ifindex))
         now.owned_routes.push_back(r.dst);
@@ -176,8 +229,16 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
   FOUCTL_TRY(check_startable(spec, obs));
   const nl::LinkInfo *existing = obs.link_by_name(spec.name);
 
-  // The control socket's name is the per-tunnel lock; take it first.
-  FOUCTL_TRY_ASSIGN(auto control, relay::ControlServer::bind(spec.name));
+  // The tunnel's lock and control socket come first.
+  FOUCTL_TRY_ASSIGN(auto rundir, runtime_dir(true));
+  FOUCTL_TRY_ASSIGN(auto identity, relay_identity());
+  std::string replaced;
+  FOUCTL_TRY_ASSIGN(auto control, relay::ControlServer::bind(rundir.relay_dir, spec.name, replaced));
+  if (!replaced.empty())
+    reporter.note("replaced the control socket of '" + spec.name + "', which " + replaced +
+                  " served; it was not a fouctl relay");
+  if (!identity.note.empty())
+    reporter.note(identity.note);
   FOUCTL_TRY_ASSIGN(auto udp, open_udp(spec).map_error(util::context("opening the relay's UDP socket")));
 
   Transaction tx(reporter);
@@ -217,7 +278,7 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
     return failed(r.error());
 
   relay::RelayProcess proc{spec.name, std::move(tun), std::move(udp), std::move(control), {}, {}, {},
-                           opt.verbose, -1};
+                           opt.verbose, -1, {0}, {}};
   proc.engine.peer = to_sockaddr(spec.peer, spec.tx_port);
   proc.engine.peer_len = sizeof(sockaddr_in);
   proc.engine.peer_port_fixed = spec.peer_port_fixed;
@@ -225,6 +286,8 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
       spec.framing == config::Framing::tun_pi ? relay::Framing::tun_pi : relay::Framing::raw;
   proc.engine.mtu = spec.mtu;
   proc.status_extra = settings_json(spec, spec.mtu);
+  proc.run_as = identity.run_as;
+  proc.may_stop = identity.may_stop;
   proc.summary = fmt::format("relaying {} <-> {}:{} (UDP port {} here)", spec.name,
                              spec.peer.to_string(), spec.tx_port, spec.rx_port);
   changed = true;
@@ -265,14 +328,15 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
       ::dup2(devnull, STDERR_FILENO);
     proc.ready_fd = ready[1];
     // Keep only what the relay needs: not the parent's lock or netlink sockets.
-    util::close_other_fds({proc.tun.get(), proc.udp.get(), proc.control.fd(), ready[1]});
+    util::close_other_fds(
+        {proc.tun.get(), proc.udp.get(), proc.control.fd(), proc.control.lock_fd(), ready[1]});
     ::_exit(relay::run_relay(std::move(proc)));
   }
   ::close(ready[1]);
   // Our copies must go: the child alone holds the TUN device open from now on.
-  proc.tun.reset();
-  proc.udp.reset();
-  proc = relay::RelayProcess{spec.name, {}, {}, std::move(proc.control), {}, {}, {}, false, -1};
+  // Nor the control socket and the tunnel's lock: the relay must be their only holder,
+  // so that its answers prove it alive (ControlClient::request) and its death frees them.
+  proc = relay::RelayProcess{spec.name, {}, {}, {}, {}, {}, {}, false, -1, {0}, {}};
   pollfd p{ready[0], POLLIN, 0};
   char buf[8] = {};
   ssize_t n = 0;
@@ -291,24 +355,31 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
 }
 
 Status UserspaceBackend::down(const std::string &name, Reporter &reporter) {
-  auto status = relay::control_request(name, "status");
+  FOUCTL_TRY_ASSIGN(auto before, observe());
   std::string tun_device;
-  if (status) {
-    // The relay's own pid comes from its answer: SO_PEERCRED names the process that bound
-    // the socket, which is the `up` that forked the relay.
-    FOUCTL_TRY_ASSIGN(auto s, parse_relay_status(name, status->text));
+  auto ref = find_relay(name, &before);
+  if (!ref && ref.error().kind != ErrorKind::not_found)
+    return tl::unexpected(ref.error());
+  if (ref) {
+    // The pid is the authenticated peer's (SO_PEERCRED of the listening relay), held as a
+    // pidfd that a status answer proved to be the relay's; nothing the relay says is used
+    // to decide whom to signal.
+    FOUCTL_TRY_ASSIGN(auto client, connect_relay(*ref));
+    FOUCTL_TRY_ASSIGN(auto text, client.request("status"));
+    FOUCTL_TRY_ASSIGN(auto s, parse_relay_status(name, text));
     tun_device = s.tun_device;
-    reporter.action(fmt::format("stop relay '{}' (pid {})", name, s.pid));
-    auto stop = relay::control_request(name, "stop");
-    if (stop && stop->text != "ok")
-      return fail(ErrorKind::system, "relay '" + name + "' refused to stop: " + stop->text);
-    if (!wait_gone(name, k_stop_timeout_ms)) {
-      reporter.action(fmt::format("kill -KILL {}   # did not stop within {} ms", s.pid,
+    reporter.action(fmt::format("stop relay '{}' (pid {})", name, client.pid()));
+    auto stop = relay_request(*ref, "stop");
+    if (stop && *stop != "ok")
+      return fail(ErrorKind::system, "relay '" + name + "' refused to stop: " + *stop);
+    if (!client.wait_exit(k_stop_timeout_ms)) {
+      reporter.action(fmt::format("kill -KILL {}   # did not stop within {} ms", client.pid(),
                                   k_stop_timeout_ms));
-      ::kill(s.pid, SIGKILL);
-      if (!wait_gone(name, k_stop_timeout_ms))
+      FOUCTL_TRY(client.kill());
+      if (!client.wait_exit(k_stop_timeout_ms))
         return fail(ErrorKind::system, "relay '" + name + "' does not go away");
     }
+    (void)relay::remove_stale(ref->dir, name);
   }
   // A device that outlives the relay keeps fouctl's routes: remove them.
   FOUCTL_TRY_ASSIGN(auto obs, observe());

@@ -72,8 +72,14 @@ util::Result<int> down_one(const Invocation &inv, StreamReporter &reporter) {
   // A relay? Found by its control socket (name) or its settings (port).
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
   std::string relay_name;
-  if (!by_port && relay::control_request(inv.target, "status"))
-    relay_name = inv.target;
+  if (!by_port) {
+    FOUCTL_TRY_ASSIGN(auto here, relay.observe());
+    auto found = backend::find_relay(inv.target, &here);
+    if (found)
+      relay_name = inv.target;
+    else if (found.error().kind == ErrorKind::conflict)
+      reporter.note(found.error().message);
+  }
   if (by_port)
     for (const auto &s : relay.list())
       if (s.rx_port == port)

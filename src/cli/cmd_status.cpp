@@ -104,8 +104,10 @@ util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostr
     if (auto m = backend::parse_mark(l->alias); m && m->mode == "kernel")
       all.push_back(kernel.status_of(*l, obs));
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
-  for (auto &s : relay.list())
+  for (auto &s : relay.list(obs))
     all.push_back(std::move(s));
+  for (const auto &w : relay.warnings())
+    err << "fouctl status: warning: " << w << '\n';
   // Drift: what apply would change, against -c FILE or the default config if it exists.
   std::vector<plan::Action> drift;
   bool compared = inv.config_given || ::access(inv.config_path.c_str(), F_OK) == 0;

@@ -6,7 +6,6 @@
 #include "fouctl/backend/systemd.hpp"
 #include "fouctl/backend/userspace.hpp"
 #include "fouctl/cli/commands.hpp"
-#include "fouctl/relay/control.hpp"
 
 namespace fouctl::cli {
 
@@ -15,13 +14,13 @@ using util::ErrorKind;
 namespace {
 
 util::Result<int> relay_up(const Invocation &inv, StreamReporter &reporter,
-                           util::NamespaceLock &lock) {
+                           backend::NamespaceLock &lock) {
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
   // Under systemd (as root, in its namespace) a background relay runs as
   // fouctl-relay@NAME.service, so that it is restarted when it crashes. One that already
   // runs is left to relay.up(), which confirms it or refuses the differences.
   if (!inv.foreground && ::geteuid() == 0 && backend::relay_units_usable() &&
-      !relay::control_request(inv.spec.name, "status")) {
+      !backend::find_relay(inv.spec.name, nullptr)) {
     FOUCTL_TRY(relay.preflight(inv.spec));
     FOUCTL_TRY(backend::start_up_relay_unit(inv.spec, reporter));
     reporter.note("tunnel '" + inv.spec.name + "' is up (userspace relay, fouctl-relay@" +
@@ -31,7 +30,7 @@ util::Result<int> relay_up(const Invocation &inv, StreamReporter &reporter,
   bool changed = false;
   backend::RelayRunOptions opt{inv.foreground, inv.verbose, [&lock] {
                                  // A foreground relay runs for long: let others work meanwhile.
-                                 util::NamespaceLock released = std::move(lock);
+                                 backend::NamespaceLock released = std::move(lock);
                                }};
   FOUCTL_TRY_ASSIGN(int rc, relay.up(inv.spec, opt, reporter, changed));
   if (!inv.foreground)

@@ -17,12 +17,13 @@ void StreamReporter::note(std::string_view text) {
     m_err << "fouctl: " << text << '\n' << std::flush;
 }
 
-util::Result<util::NamespaceLock> take_lock(StreamReporter &reporter) {
+util::Result<backend::NamespaceLock> take_lock(StreamReporter &reporter) {
   long seconds = 30;
   if (const char *env = std::getenv("FOUCTL_LOCK_TIMEOUT"))
     seconds = std::strtol(env, nullptr, 10);
-  return util::NamespaceLock::acquire("fouctl/lock", std::chrono::seconds(seconds), [&] {
-    reporter.note("waiting for another fouctl run in this network namespace (up to " +
+  return backend::NamespaceLock::acquire(std::chrono::seconds(seconds), [&](const std::string &holder) {
+    reporter.note("waiting for another fouctl run in this network namespace" +
+                  (holder.empty() ? std::string() : " (" + holder + ")") + " (up to " +
                   std::to_string(seconds) + " s)");
   });
 }

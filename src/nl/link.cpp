@@ -147,6 +147,13 @@ Result<LinkInfo> parse_link(const Reply &r) {
   l.kind = info.str(IFLA_INFO_KIND);
   if (l.kind == "ipip" || l.kind == "sit")
     l.tunnel = parse_iptun(info.nested(IFLA_INFO_DATA, IFLA_IPTUN_MAX));
+  if (l.kind == "tun") {
+    // IFLA_TUN_OWNER (Linux 4.15): the user a persistent device was made for (`ip tuntap
+    // add ... user U`); (uid_t)-1 when none.
+    auto tun = info.nested(IFLA_INFO_DATA, IFLA_TUN_MAX);
+    if (tun.has(IFLA_TUN_OWNER) && tun.u32(IFLA_TUN_OWNER) != UINT32_MAX)
+      l.tun_owner = tun.u32(IFLA_TUN_OWNER);
+  }
   auto st = a.raw(IFLA_STATS64);
   if (st.size() >= sizeof(rtnl_link_stats64)) {
     rtnl_link_stats64 s;

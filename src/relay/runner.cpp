@@ -24,8 +24,6 @@ namespace fouctl::relay {
 
 namespace {
 
-constexpr uid_t k_nobody = 65534;
-
 void signal_stop(int stop_fd) {
   std::uint64_t one = 1;
   (void)!::write(stop_fd, &one, sizeof one);
@@ -46,7 +44,7 @@ std::string status_json(const RelayProcess &p, const Counters &c) {
 } // namespace
 
 // Capabilities are per thread: this must run before the relay starts any.
-util::Status drop_privileges() {
+util::Status drop_privileges(const std::optional<std::pair<uid_t, gid_t>> &run_as) {
   if (::geteuid() != 0) {
     // Not root, yet it could set the device up: a service user given CAP_NET_ADMIN as an
     // ambient capability (fouctl-relay@.service). Setup is over; keep none of it.
@@ -58,8 +56,11 @@ util::Status drop_privileges() {
       return util::fail_errno("dropping capabilities", errno);
     return {};
   }
-  if (::setgroups(0, nullptr) < 0 || ::setresgid(k_nobody, k_nobody, k_nobody) < 0 ||
-      ::setresuid(k_nobody, k_nobody, k_nobody) < 0)
+  if (!run_as || run_as->first == 0)
+    return util::fail(util::ErrorKind::system, "no user to run the relay as");
+  const auto [uid, gid] = *run_as;
+  if (::setgroups(0, nullptr) < 0 || ::setresgid(gid, gid, gid) < 0 ||
+      ::setresuid(uid, uid, uid) < 0)
     return util::fail_errno("giving up root", errno);
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return util::fail_errno("setting no_new_privs", errno);
@@ -92,7 +93,11 @@ int run_relay(RelayProcess p) {
     };
   Engine engine(p.engine, counters);
 
-  if (auto dropped = drop_privileges(); !dropped) {
+  if (auto listening = p.control.listen(); !listening) {
+    std::fprintf(stderr, "%s%s\n", tag.c_str(), listening.error().describe().c_str());
+    return 1;
+  }
+  if (auto dropped = drop_privileges(p.run_as); !dropped) {
     std::fprintf(stderr, "%s%s\n", tag.c_str(), dropped.error().describe().c_str());
     return 1;
   }
@@ -107,8 +112,10 @@ int run_relay(RelayProcess p) {
       signal_stop(stop.get());
   });
   std::thread control([&] {
-    p.control.serve(stop.get(), [&] { return status_json(p, counters); },
-                    [&] { signal_stop(stop.get()); });
+    p.control.serve(
+        stop.get(), p.may_stop, [&] { return status_json(p, counters); },
+        [&] { signal_stop(stop.get()); },
+        [&](const std::string &line) { std::fprintf(stderr, "%s%s\n", tag.c_str(), line.c_str()); });
   });
 
   int rc = 0;

@@ -13,8 +13,16 @@
 #include "fouctl/backend/status.hpp"
 #include "fouctl/config/tunnel.hpp"
 #include "fouctl/nl/socket.hpp"
+#include "fouctl/relay/control.hpp"
 
 namespace fouctl::backend {
+
+// Where a relay's control socket is, and whose answers from it are believed.
+struct RelayRef {
+  std::string dir;
+  std::vector<uid_t> trusted;
+  std::string name;
+};
 
 struct RelayRunOptions {
   bool foreground = false; // stay attached (the seed's socat variant); else fork and return
@@ -42,12 +50,25 @@ public:
   // of a fresh dump.
   std::vector<TunnelStatus> list(const Observed &obs);
   util::Result<Observed> observe();
+  // Control sockets found by list() but ignored (served by an untrusted process).
+  [[nodiscard]] const std::vector<std::string> &warnings() const { return m_warnings; }
 
 private:
   explicit UserspaceBackend(nl::Socket rt) : m_rt(std::move(rt)) {}
   util::Status check_startable(const config::TunnelSpec &spec, const Observed &obs);
+  std::vector<TunnelStatus> statuses(const std::vector<RelayRef> &refs, const Observed &obs);
   nl::Socket m_rt;
+  std::vector<std::string> m_warnings;
 };
+
+// Every relay socket in this process's runtime directory, and (root) those of the users
+// that persistent TUN devices in `obs` were made for. Whether each answers is not checked.
+std::vector<RelayRef> relay_refs(const Observed *obs);
+// The relay of tunnel `name` if one answers, authenticated; ErrorKind::not_found if none,
+// ErrorKind::conflict (naming its uid and pid) if an untrusted process serves that name.
+util::Result<RelayRef> find_relay(const std::string &name, const Observed *obs);
+util::Result<relay::ControlClient> connect_relay(const RelayRef &ref);
+util::Result<std::string> relay_request(const RelayRef &ref, const std::string &request);
 
 // Reads a relay's status reply (its JSON) into a TunnelStatus. Pure.
 util::Result<TunnelStatus> parse_relay_status(const std::string &name, const std::string &json);

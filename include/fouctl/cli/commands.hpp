@@ -5,7 +5,7 @@
 #include "fouctl/backend/reporter.hpp"
 #include "fouctl/cli/invocation.hpp"
 #include "fouctl/plan/plan.hpp"
-#include "fouctl/util/ns_lock.hpp"
+#include "fouctl/backend/runtime.hpp"
 
 namespace fouctl::cli {
 
@@ -23,7 +23,7 @@ private:
 
 // One up/down/apply at a time per network namespace: waits (bounded by
 // FOUCTL_LOCK_TIMEOUT seconds, default 30) and says so when another run holds the lock.
-util::Result<util::NamespaceLock> take_lock(StreamReporter &reporter);
+util::Result<backend::NamespaceLock> take_lock(StreamReporter &reporter);
 
 // What apply would do with the config at inv.config_path (nothing is changed).
 util::Result<std::vector<plan::Action>> pending_actions(const Invocation &inv, std::ostream &err);

@@ -42,6 +42,7 @@ struct LinkInfo {
   std::uint32_t mtu = 0;
   unsigned flags = 0; // IFF_*
   std::optional<IptunParams> tunnel;
+  std::optional<std::uint32_t> tun_owner; // a TUN device's owner uid, if it has one
   LinkCounters counters;
   [[nodiscard]] bool is_up() const;
 };
