@@ -216,3 +216,30 @@ ping_all() {
         fail "ping $* $addr from '$ns' lost packets (exit $rc)"
     fi
 }
+
+# fouctl_rundir NS: root's runtime directory for namespace NS (fouctl(8), FILES): named
+# after the device and inode of the namespace.
+fouctl_rundir() {
+    echo "/run/fouctl/ns/$(ip netns exec "$1" stat -L -c '%D-%i' /proc/self/ns/net)"
+}
+
+# relay_uid_ok UID: the uid a root-started relay must run as: the _fouctl system user if
+# it exists, else an account-less uid of systemd's dynamic range (never nobody or root).
+relay_uid_ok() {
+    local want
+    if want=$(getent passwd _fouctl | cut -d: -f3) && [[ -n $want ]]; then
+        [[ $1 == "$want" ]]
+    else
+        ((${1} >= 61184 && ${1} <= 65519)) && ! getent passwd "$1" >/dev/null
+    fi
+}
+
+# user_rundir UID: makes /run/user/UID as a login session would (if missing), removing
+# it again at exit; the unprivileged relay keeps its control socket there.
+user_rundir() {
+    local dir=/run/user/$1
+    [[ -d $dir ]] && return 0
+    install -d -m 0755 /run/user
+    install -d -m 0700 -o "$1" "$dir"
+    on_exit rm -rf "$dir"
+}

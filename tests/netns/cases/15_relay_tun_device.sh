@@ -21,6 +21,8 @@ as_nobody() {
     ip netns exec "$ns" unshare -m sh -c 'mount --bind "$0" /dev/net/tun && exec "$@"' "$node" \
         setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
 }
+# The relay's control socket lives in the user's runtime directory.
+user_rundir "$(id -u nobody)"
 a=${FOUCTL_TEST_ID:-fx}ta b=${FOUCTL_TEST_ID:-fx}tb
 netns_add "$a"
 netns_add "$b"

@@ -38,18 +38,18 @@ snapshot /tmp/"$ns".after "$ns"
 same_snapshot /tmp/"$ns".before /tmp/"$ns".after
 
 log "the lock is per namespace: -n waits for a holder in the same namespace only"
-ip netns exec "$ns" python3 -c '
-import socket, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("\0fouctl/lock"); time.sleep(30)' &
+lockfile=$(fouctl_rundir "$ns")/lock
+mkdir -p "$(dirname "$lockfile")"
+chmod 0700 /run/fouctl/ns "$(dirname "$lockfile")"
+flock "$lockfile" sleep 30 &
 holder=$!
 on_exit kill "$holder"
 for ((i = 0; i < 50; i++)); do
-    ip netns exec "$ns" grep -q '@fouctl/lock' /proc/net/unix && break
+    flock -n "$lockfile" true || break
     sleep 0.1
 done
 expect_fail 1 env FOUCTL_LOCK_TIMEOUT=1 fouctl -n "$ns" up 2001 2002 10.62.0.0/24 --mode userspace
-expect_stderr_contains "another fouctl"
+expect_stderr_contains "is still locked by pid"
 kill "$holder"
 wait "$holder" 2>/dev/null || true
 
