@@ -149,6 +149,25 @@ Result<RelayIdentity> relay_identity() {
                                      "' and no unused uid to run the relay as");
 }
 
+// The status of the relay that already runs as `name`, if one does, from an authenticated
+// answer and with the authenticated pid.
+Result<std::optional<TunnelStatus>> running_status(const std::string &name, const Observed &obs) {
+  auto ref = find_relay(name, &obs);
+  if (!ref) {
+    // None; or a stranger's socket, which ControlServer::bind replaces and names.
+    if (ref.error().kind == ErrorKind::not_found || ref.error().kind == ErrorKind::conflict)
+      return std::nullopt;
+    return tl::unexpected(ref.error());
+  }
+  FOUCTL_TRY_ASSIGN(auto client, connect_relay(*ref));
+  auto reply = client.request("status");
+  if (!reply)
+    return std::nullopt; // it exited meanwhile
+  FOUCTL_TRY_ASSIGN(auto now, parse_relay_status(name, *reply));
+  now.pid = client.pid();
+  return now;
+}
+
 } // namespace
 
 Result<UserspaceBackend> UserspaceBackend::open() {
@@ -205,18 +224,9 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
   const bool external = !spec.tun_device.empty();
 
   // Already running? Then it must match.
-  auto running = find_relay(spec.name, &obs);
-  if (!running && running.error().kind != ErrorKind::not_found &&
-      running.error().kind != ErrorKind::conflict)
-    return tl::unexpected(running.error());
-  if (!running && running.error().kind == ErrorKind::conflict)
-    reporter.note(running.error().message); // replaced below, under the tunnel's lock
-  util::Result<relay::ControlClient> client =
-      running ? connect_relay(*running) : tl::unexpected(running.error());
-  util::Result<std::string> reply = client ? client->request("status") : tl::unexpected(client.error());
-  if (reply) {
-    FOUCTL_TRY_ASSIGN(auto now, parse_relay_status(spec.name, *reply));
-    now.pid = client->pid();
+  FOUCTL_TRY_ASSIGN(auto running, running_status(spec.name, obs));
+  if (running) {
+    auto &now = *running;
     if (const auto *l = obs.link_by_name(spec.name))
       for (const auto &r : obs.routes_of(l->ifindex))
         now.owned_routes.push_back(r.dst);
