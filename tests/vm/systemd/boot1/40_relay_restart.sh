@@ -51,6 +51,11 @@ for set in CapEff CapPrm CapAmb; do
     v=$(awk -v s="$set:" '$1 == s { print $2 }' /proc/"$npid"/status)
     [[ $v =~ ^0+$ ]] || fail "the running relay (pid $npid) still has capabilities: $set $v"
 done
+# Its own system user (sysusers.d), and a runtime directory only root and that user's group
+# can enter (fouctl(8), "Trust model").
+[[ $(ps -o user= -p "$npid") == _fouctl ]] || fail "the relay runs as $(ps -o user= -p "$npid"), not _fouctl"
+[[ $(stat -c %U:%G:%a /run/fouctl/ns) == root:_fouctl:2750 ]] ||
+    fail "/run/fouctl/ns is $(stat -c %U:%G:%a /run/fouctl/ns)"
 rc=0
 fouctl status >/dev/null 2>&1 || rc=$?
 ((rc == 0)) || fail "fouctl status exits $rc after the restart"
