@@ -10,17 +10,12 @@
 #include <thread>
 
 #include "fouctl/relay/control.hpp"
+#include "temp_dir.hpp"
 
 using fouctl::util::ErrorKind;
 using namespace fouctl::relay;
 
 namespace {
-
-std::string temp_dir() {
-  char tmpl[] = "/tmp/fouctl-unit-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  return tmpl;
-}
 
 // A relay's control server on its own thread, as run_relay runs it.
 struct Served {
@@ -62,7 +57,7 @@ TEST_SUITE("relay::control") {
   }
 
   TEST_CASE("both ends check credentials; the pid is the listener's") {
-    auto dir = temp_dir();
+    auto dir = make_temp_dir();
     std::string replaced;
     auto bound = ControlServer::bind(dir, "t1", replaced);
     REQUIRE(bound);
@@ -114,7 +109,7 @@ TEST_SUITE("relay::control") {
   }
 
   TEST_CASE("stop is obeyed from an allowed uid") {
-    auto dir = temp_dir();
+    auto dir = make_temp_dir();
     std::string replaced;
     auto bound = ControlServer::bind(dir, "t2", replaced);
     REQUIRE(bound);
@@ -131,7 +126,7 @@ TEST_SUITE("relay::control") {
   }
 
   TEST_CASE("a socket planted at a free name is replaced and its server named") {
-    auto dir = temp_dir();
+    auto dir = make_temp_dir();
     const std::string path = dir + "/t3";
     fouctl::util::UniqueFd squat(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
     sockaddr_un sa{};

@@ -8,24 +8,15 @@
 #include <string>
 
 #include "fouctl/util/file_lock.hpp"
+#include "temp_dir.hpp"
 
 using fouctl::util::ErrorKind;
 using fouctl::util::FileLock;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::string temp_dir() {
-  char tmpl[] = "/tmp/fouctl-unit-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  return tmpl;
-}
-
-} // namespace
-
 TEST_SUITE("util::file_lock") {
   TEST_CASE("a second holder is refused and told who holds the lock") {
-    auto dir = temp_dir();
+    auto dir = make_temp_dir();
     const auto path = dir + "/lock";
     auto first = FileLock::acquire(path, 0600, 0ms, {});
     REQUIRE(first);
@@ -49,7 +40,7 @@ TEST_SUITE("util::file_lock") {
   }
 
   TEST_CASE("a symbolic link is never followed") {
-    auto dir = temp_dir();
+    auto dir = make_temp_dir();
     const auto target = dir + "/target";
     const auto link = dir + "/lock";
     REQUIRE(::symlink(target.c_str(), link.c_str()) == 0);
