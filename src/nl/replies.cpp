@@ -94,11 +94,11 @@ Result<bool> ReplyCollector::add_message(std::span<const std::uint8_t> msg) {
       if (std::int32_t e = leading_errno(msg); e < 0)
         return kernel_error(e, {});
     return true;
-  case NLMSG_NOOP:
-  case NLMSG_OVERRUN:
-    return false;
   default:
-    m_replies.push_back(Reply{{msg.begin(), msg.end()}});
+    // NOOP, OVERRUN and the other types below NLMSG_MIN_TYPE are netlink's own control
+    // messages, never data (and Reply::type() reads 0 for a message it cannot trust).
+    if (h.nlmsg_type >= NLMSG_MIN_TYPE)
+      m_replies.push_back(Reply{{msg.begin(), msg.end()}});
     return false;
   }
 }

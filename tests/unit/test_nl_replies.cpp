@@ -76,9 +76,10 @@ Bytes echoed_header(std::uint32_t len) { return nlmsg(RTM_NEWLINK, NLM_F_REQUEST
 } // namespace
 
 TEST_SUITE("nl::replies") {
-  TEST_CASE("a dump: data messages until NLMSG_DONE; stale and NOOP messages are skipped") {
+  TEST_CASE("a dump: data messages until NLMSG_DONE; stale and control messages are skipped") {
     nl::ReplyCollector c(k_seq);
-    auto first = cat({newlink(k_seq, 5), newlink(k_seq - 1, 6), nlmsg(NLMSG_NOOP, 0, k_seq, {})});
+    auto first = cat({newlink(k_seq, 5), newlink(k_seq - 1, 6), nlmsg(NLMSG_NOOP, 0, k_seq, {}),
+                      nlmsg(0, 0, k_seq, {}), nlmsg(NLMSG_MIN_TYPE - 1, 0, k_seq, {})});
     auto done = c.add_datagram(first);
     REQUIRE(done);
     CHECK_FALSE(*done);
