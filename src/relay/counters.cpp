@@ -34,6 +34,7 @@ CounterSnapshot snapshot(const Counters &c) {
   s.rx_bytes = c.rx_bytes.load(relaxed);
   s.tx_packets = c.tx_packets.load(relaxed);
   s.tx_bytes = c.tx_bytes.load(relaxed);
+  s.rx_csum_completed = c.rx_csum_completed.load(relaxed);
   for (std::size_t i = 0; i < k_drop_reasons; ++i)
     s.drops[i] = c.drops[i].load(relaxed);
   return s;

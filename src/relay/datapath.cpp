@@ -33,7 +33,7 @@ util::Status Engine::Loop::udp_to_tun() {
     return {}; // EAGAIN, EINTR, or a queued ICMP error (ECONNREFUSED...), now consumed
   }
 
-  std::uint64_t packets = 0, bytes = 0;
+  std::uint64_t packets = 0, bytes = 0, completed = 0;
   util::Status status;
   std::string from; // formatted only when logging
   for (int i = 0; i < n; ++i) {
@@ -51,19 +51,23 @@ util::Status Engine::Loop::udp_to_tun() {
       drop(DropReason::malformed, len, from, " (truncated)");
       continue;
     }
-    std::span<const std::uint8_t> pkt(rx_slot(i), len);
+    std::span<std::uint8_t> pkt(rx_slot(i), len);
     if (m_cfg.framing == Framing::tun_pi) {
       auto inner = strip_tun_pi(pkt);
       if (!inner) {
         drop(DropReason::malformed, len, from, " (bad tun_pi header)");
         continue;
       }
-      pkt = *inner;
+      pkt = pkt.subspan(k_tun_pi_len, inner->size());
     }
     if (check_inner_packet(pkt)) {
       drop(DropReason::malformed, len, from);
       continue;
     }
+    // A sender with tx checksum offload (any Linux kernel FOU peer over veth, virtio or
+    // loopback) leaves TCP/UDP checksums for hardware that this path never had.
+    if (complete_partial_checksum(pkt))
+      ++completed;
     if (::write(m_cfg.tun_fd, pkt.data(), pkt.size()) < 0) {
       const int err = errno;
       // EINVAL here is the kernel refusing this packet, not a bad fd: count it.
@@ -80,6 +84,7 @@ util::Status Engine::Loop::udp_to_tun() {
   }
   bump(m_counters.rx_packets, packets);
   bump(m_counters.rx_bytes, bytes);
+  bump(m_counters.rx_csum_completed, completed);
   return status;
 }
 

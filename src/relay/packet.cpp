@@ -76,16 +76,17 @@ std::optional<std::span<const std::uint8_t>> strip_tun_pi(std::span<const std::u
 }
 
 std::uint32_t checksum_add(std::uint32_t sum, std::span<const std::uint8_t> data) {
-  // 32-bit accumulator with a carry fold every word: at most 65535 bytes per piece here,
-  // but folding as we go keeps it correct for any length.
+  // A 64-bit accumulator cannot overflow for any packet; fold once at the end.
+  std::uint64_t acc = sum;
   std::size_t i = 0;
-  for (; i + 1 < data.size(); i += 2) {
-    sum += load_be16(&data[i]);
-    sum = (sum & 0xffff) + (sum >> 16);
-  }
+  for (; i + 1 < data.size(); i += 2)
+    acc += load_be16(&data[i]);
   if (i < data.size())
-    sum += static_cast<std::uint32_t>(data[i]) << 8;
-  return sum;
+    acc += static_cast<std::uint32_t>(data[i]) << 8;
+  while (acc >> 32)
+    acc = (acc & 0xffffffff) + (acc >> 32);
+  acc = (acc & 0xffff) + (acc >> 16); // < 2^17: more pieces may still be added
+  return static_cast<std::uint32_t>(acc);
 }
 
 std::uint16_t checksum_finish(std::uint32_t sum) {

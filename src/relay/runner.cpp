@@ -36,9 +36,10 @@ std::string status_json(const RelayProcess &p, const Counters &c) {
     drops += fmt::format("{}\"{}\":{}", i ? "," : "", to_string(static_cast<DropReason>(i)),
                          s.drops[i]);
   return fmt::format("{{\"pid\":{},\"uid\":{},{},\"counters\":{{\"rx_packets\":{},\"rx_bytes\":{},"
-                     "\"tx_packets\":{},\"tx_bytes\":{}}},\"drops\":{{{}}}}}",
+                     "\"tx_packets\":{},\"tx_bytes\":{}}},\"checksums_completed\":{},"
+                     "\"drops\":{{{}}}}}",
                      ::getpid(), ::getuid(), p.status_extra, s.rx_packets, s.rx_bytes,
-                     s.tx_packets, s.tx_bytes, drops);
+                     s.tx_packets, s.tx_bytes, s.rx_csum_completed, drops);
 }
 
 } // namespace

@@ -1,19 +1,14 @@
 #pragma once
-// Relay traffic counters. The struct is the layout of the shared counters file: the relay
-// (the only writer) maps it and `fouctl status` (another process) maps it read-only, so it
-// holds nothing but fixed-size lock-free atomics and no pointers.
+// Relay traffic counters, written by the engine's thread and read by the control thread
+// for `fouctl status`.
 //
 // Single-writer rule: only the Engine writes, with relaxed load+store (bump()), which compiles
 // to plain moves on x86-64 and arm64 (no locked instruction per batch). Readers use relaxed
 // loads (snapshot()); each field is then exact, though fields may be a batch apart.
-//
-// Placing it in shared memory: mmap a file of sizeof(Counters) bytes and
-// std::construct_at(static_cast<Counters *>(addr)); a reader checks `layout` first.
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
 
 namespace fouctl::relay {
 
@@ -32,15 +27,15 @@ inline constexpr std::size_t k_drop_reasons = static_cast<std::size_t>(DropReaso
 // "foreign_source", "malformed", ...: stable names for logs and `fouctl status --json`.
 const char *to_string(DropReason reason);
 
-// Bump when fields are added, removed or reordered.
-inline constexpr std::uint64_t k_counters_layout = 0x666f7563'00000001; // "fouc" v1
 
 struct Counters {
-  std::atomic<std::uint64_t> layout{k_counters_layout};
   std::atomic<std::uint64_t> rx_packets{0}; // UDP -> TUN: decapsulated and written to the TUN
   std::atomic<std::uint64_t> rx_bytes{0};   //   inner packet bytes (tun_pi header excluded)
   std::atomic<std::uint64_t> tx_packets{0}; // TUN -> UDP: encapsulated and sent
   std::atomic<std::uint64_t> tx_bytes{0};   //   inner packet bytes (tun_pi header excluded)
+  // UDP -> TUN packets whose TCP/UDP checksum the sender left for hardware and the relay
+  // completed (complete_partial_checksum)
+  std::atomic<std::uint64_t> rx_csum_completed{0};
   std::array<std::atomic<std::uint64_t>, k_drop_reasons> drops{};
 
   std::atomic<std::uint64_t> &drop(DropReason r) { return drops[static_cast<std::size_t>(r)]; }
@@ -48,8 +43,6 @@ struct Counters {
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "shared-memory counters need lock-free 64-bit atomics");
-static_assert(std::is_standard_layout_v<Counters>);
-static_assert(sizeof(Counters) == (5 + k_drop_reasons) * sizeof(std::uint64_t));
 
 // Adds n; valid only for the single writer (a load and a store, not a read-modify-write).
 inline void bump(std::atomic<std::uint64_t> &c, std::uint64_t n = 1) {
@@ -60,6 +53,7 @@ inline void bump(std::atomic<std::uint64_t> &c, std::uint64_t n = 1) {
 struct CounterSnapshot {
   std::uint64_t rx_packets = 0, rx_bytes = 0;
   std::uint64_t tx_packets = 0, tx_bytes = 0;
+  std::uint64_t rx_csum_completed = 0;
   std::array<std::uint64_t, k_drop_reasons> drops{};
 
   [[nodiscard]] std::uint64_t drop(DropReason r) const {

@@ -63,6 +63,17 @@ std::uint32_t checksum_add(std::uint32_t sum, std::span<const std::uint8_t> data
 // field. Summing a message that contains a correct checksum folds to 0.
 std::uint16_t checksum_finish(std::uint32_t sum);
 
+// Completes a TCP or UDP checksum that a Linux sender left for hardware to finish
+// (CHECKSUM_PARTIAL with tx offload on: the field holds only the folded sum of the
+// pseudo-header, the value a NIC starts from) in `pkt`, an IPv4 packet that is not a
+// fragment or an IPv6 packet whose next header is TCP or UDP, already accepted by
+// check_inner_packet. Only that exact value is replaced by the real checksum: a correct
+// checksum that happens to equal it is recomputed to itself, any other wrong one is left
+// for the receiving stack to drop. A corrupted packet whose field happens to hold that
+// value (1 in 65536) is passed on as if intact, as a NIC would have done. Returns true if
+// it wrote a checksum.
+bool complete_partial_checksum(std::span<std::uint8_t> pkt);
+
 // Big-endian loads and stores on byte spans (the caller checks the bounds).
 inline std::uint16_t load_be16(const std::uint8_t *p) {
   return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
