@@ -27,19 +27,25 @@ nl::IpipLinkSpec seed_link() {
   return s;
 }
 
-// A message of `type` whose header claims `claimed` bytes, in a buffer of exactly `held`
-// bytes (zeros after the header), so that AddressSanitizer sees any read past either.
-nl::Reply lying(std::uint16_t type, std::uint32_t claimed, std::size_t held) {
-  std::vector<std::uint8_t> b(held);
+// A message whose header claims `claimed` bytes, in a buffer of exactly `held` bytes.
+struct Lie {
+  std::uint32_t claimed;
+  std::size_t held;
+};
+
+// A message of `type` told by `lie` (zeros after the header), so that AddressSanitizer
+// sees any read past either length.
+nl::Reply lying(std::uint16_t type, Lie lie) {
+  std::vector<std::uint8_t> b(lie.held);
   nlmsghdr h{};
-  h.nlmsg_len = claimed;
+  h.nlmsg_len = lie.claimed;
   h.nlmsg_type = type;
-  std::memcpy(b.data(), &h, std::min(held, sizeof h));
+  std::memcpy(b.data(), &h, std::min(lie.held, sizeof h));
   return nl::Reply{std::move(b)};
 }
 
-// (claimed, held) pairs where the family header of `fixed` bytes does not fit in one or both.
-std::vector<std::pair<std::uint32_t, std::size_t>> too_short(std::size_t fixed) {
+// Lies where the family header of `fixed` bytes does not fit in one length or both.
+std::vector<Lie> too_short(std::size_t fixed) {
   auto whole = static_cast<std::uint32_t>(NLMSG_HDRLEN + fixed);
   return {{whole - 1, whole - 1}, {whole - 1, whole + 16}, {whole, whole - 1},
           {16, whole},            {0, whole},              {0xffffffff, whole},
@@ -155,15 +161,15 @@ TEST_SUITE("nl::link") {
   }
 
   TEST_CASE("a reply too short for ifinfomsg, by nlmsg_len or by its buffer, is refused") {
-    for (auto [claimed, held] : too_short(sizeof(ifinfomsg))) {
-      CAPTURE(claimed);
-      CAPTURE(held);
-      auto l = nl::parse_link(lying(RTM_NEWLINK, claimed, held));
+    for (auto lie : too_short(sizeof(ifinfomsg))) {
+      CAPTURE(lie.claimed);
+      CAPTURE(lie.held);
+      auto l = nl::parse_link(lying(RTM_NEWLINK, lie));
       REQUIRE_FALSE(l);
       CHECK(l.error().message == "the kernel sent a short RTM_NEWLINK");
     }
     constexpr auto k_whole = NLMSG_HDRLEN + sizeof(ifinfomsg);
-    CHECK(nl::parse_link(lying(RTM_NEWLINK, k_whole, k_whole)));
+    CHECK(nl::parse_link(lying(RTM_NEWLINK, {k_whole, k_whole})));
   }
 }
 
@@ -195,10 +201,10 @@ TEST_SUITE("nl::addr") {
   }
 
   TEST_CASE("a reply too short for ifaddrmsg, by nlmsg_len or by its buffer, is refused") {
-    for (auto [claimed, held] : too_short(sizeof(ifaddrmsg))) {
-      CAPTURE(claimed);
-      CAPTURE(held);
-      auto a = nl::parse_addr(lying(RTM_NEWADDR, claimed, held));
+    for (auto lie : too_short(sizeof(ifaddrmsg))) {
+      CAPTURE(lie.claimed);
+      CAPTURE(lie.held);
+      auto a = nl::parse_addr(lying(RTM_NEWADDR, lie));
       REQUIRE_FALSE(a);
       CHECK(a.error().message == "the kernel sent a short RTM_NEWADDR");
     }
@@ -246,10 +252,10 @@ TEST_SUITE("nl::route") {
   }
 
   TEST_CASE("a reply too short for rtmsg, by nlmsg_len or by its buffer, is refused") {
-    for (auto [claimed, held] : too_short(sizeof(rtmsg))) {
-      CAPTURE(claimed);
-      CAPTURE(held);
-      auto r = nl::parse_route(lying(RTM_NEWROUTE, claimed, held));
+    for (auto lie : too_short(sizeof(rtmsg))) {
+      CAPTURE(lie.claimed);
+      CAPTURE(lie.held);
+      auto r = nl::parse_route(lying(RTM_NEWROUTE, lie));
       REQUIRE_FALSE(r);
       CHECK(r.error().message == "the kernel sent a short RTM_NEWROUTE");
     }
