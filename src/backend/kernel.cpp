@@ -82,6 +82,8 @@ TunnelStatus KernelBackend::status_of(const nl::LinkInfo &link, const Observed &
     s.owned_routes.push_back(r.dst);
   s.addresses = obs.addrs_of(link.ifindex);
   s.counters = link.counters;
+  if (auto on = nl::tx_checksum_offload(m_rt.fd(), link.name))
+    s.offload = *on;
   return s;
 }
 
@@ -98,6 +100,9 @@ std::vector<std::string> differences(const config::TunnelSpec &spec, const Tunne
   if (spec.local.is_set())
     differ("local", now.local.to_string(), spec.local.to_string());
   differ("MTU", std::to_string(now.mtu), std::to_string(spec.mtu));
+  if (now.offload && spec.mode != config::Mode::userspace)
+    differ("tx checksum offload", *now.offload ? "on" : "off",
+           config::tx_checksum_offload(spec) ? "on" : "off");
   // Missing routes and addresses are simply added (an interrupted run is completed);
   // a route fouctl made that is not asked for means different settings. Addresses added
   // by hand (as the seed README does) are left alone.
@@ -259,8 +264,8 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
         },
         "ip link del dev " + spec.name, [&]() { return nl::link_del(m_rt, ifindex); })));
   }
-  if (!existing) {
-    // See ethtool.hpp: userspace on the other end must get finished inner checksums.
+  if (!existing && !config::tx_checksum_offload(spec)) {
+    // A program on this host reads the FOU payload (config::tx_checksum_offload).
     FOUCTL_TRY(step(tx.run("ethtool -K " + spec.name + " tx off",
                            [&]() { return nl::set_tx_checksum_offload(m_rt.fd(), spec.name, false); }, {}, {})));
   }

@@ -1,11 +1,14 @@
 #include "fouctl/backend/reconcile.hpp"
 
+#include "fouctl/nl/ethtool.hpp"
+
 #include <algorithm>
 #include <cerrno>
 
 #include "fouctl/backend/ownership.hpp"
 #include "fouctl/backend/systemd.hpp"
 #include "fouctl/nl/addr.hpp"
+#include "fouctl/nl/ethtool.hpp"
 #include "fouctl/nl/fou.hpp"
 #include "fouctl/nl/route.hpp"
 
@@ -38,6 +41,9 @@ plan::TunnelState to_state(const TunnelStatus &s, config::Mode mode) {
   spec.mtu = s.mtu;
   spec.routes = s.owned_routes;
   spec.addresses = without_link_local(s.addresses);
+  // Unreadable (no such ioctl): `automatic` never equals a resolved wish, so apply sets it.
+  if (mode == config::Mode::kernel && s.offload)
+    spec.offload = *s.offload ? config::Offload::on : config::Offload::off;
   if (mode == config::Mode::userspace) {
     spec.framing = s.framing == "tun-pi" ? config::Framing::tun_pi : config::Framing::raw;
     spec.tun_device = s.tun_device;
@@ -127,6 +133,12 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
     FOUCTL_TRY(nl::link_set(rt, ifindex, std::nullopt, mark, std::nullopt));
     return refresh(live, obs);
   }
+  case ActionKind::set_offload: {
+    FOUCTL_TRY(need_link());
+    reporter.action(plan::describe(a));
+    FOUCTL_TRY(nl::set_tx_checksum_offload(rt.fd(), a.tunnel, config::tx_checksum_offload(spec)));
+    return {};
+  }
   case ActionKind::change_port: {
     FOUCTL_TRY_ASSIGN(int ifindex, need_link());
     nl::FouPort old_port, new_port;
@@ -171,6 +183,11 @@ plan::State desired_state(const std::vector<config::TunnelSpec> &tunnels, bool k
     }
     if (!spec.tun_device.empty())
       spec.addresses.clear();
+    // The planner compares what the device has: on or off, never auto.
+    if (spec.mode == config::Mode::kernel)
+      spec.offload = config::tx_checksum_offload(spec) ? config::Offload::on : config::Offload::off;
+    else
+      spec.offload = config::Offload::automatic;
     s[spec.name] = plan::TunnelState{spec, {}};
   }
   return s;

@@ -32,6 +32,7 @@ nlohmann::json to_json(const backend::TunnelStatus &s) {
              {"framing", s.framing},
              {"tun_device", s.tun_device.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.tun_device)},
              {"peer_port_fixed", s.peer_port_fixed},
+             {"checksums_completed", s.checksums_completed},
              {"drops", drops}};
   }
   return {
@@ -45,6 +46,7 @@ nlohmann::json to_json(const backend::TunnelStatus &s) {
       {"peer", s.peer.to_string()},
       {"local", s.local.is_set() ? nlohmann::json(s.local.to_string()) : nlohmann::json(nullptr)},
       {"mtu", s.mtu},
+      {"offload", s.offload ? nlohmann::json(*s.offload ? "on" : "off") : nlohmann::json(nullptr)},
       {"routes", list(s.routes)},
       {"addresses", list(s.addresses)},
       {"counters",
@@ -75,6 +77,8 @@ void print_text(const backend::TunnelStatus &s, std::ostream &out) {
   out << fmt::format("  send to:      {}:{} from {}\n", s.peer.to_string(), s.tx_port,
                      s.local.to_string());
   out << fmt::format("  mtu:          {}\n", s.mtu);
+  if (s.offload)
+    out << fmt::format("  tx offload:   {}\n", *s.offload ? "on" : "off");
   out << fmt::format("  routes:       {}\n", join(s.routes));
   out << fmt::format("  addresses:    {}\n", join(s.addresses));
   const auto &c = s.counters;
@@ -91,6 +95,7 @@ void print_text(const backend::TunnelStatus &s, std::ostream &out) {
   for (const auto &[reason, n] : s.drops)
     drops += (drops.empty() ? "" : ", ") + reason + " " + std::to_string(n);
   out << "  drops:        " << drops << '\n';
+  out << fmt::format("  checksums:    {} completed for the sender\n", s.checksums_completed);
 }
 
 } // namespace

@@ -18,7 +18,7 @@ namespace {
 
 struct RawUp {
   std::string rx, tx, remote, mtu, peer = config::k_default_peer, local, name, mode = "auto";
-  std::string framing = "raw", tun_device;
+  std::string framing = "raw", tun_device, offload = "auto";
   bool peer_port_fixed = false;
   std::vector<std::string> addresses;
 };
@@ -50,6 +50,7 @@ util::Result<config::TunnelSpec> build_spec(const RawUp &raw) {
                                    : config::default_name(s.rx_port);
   FOUCTL_TRY_ASSIGN(s.mode, config::parse_mode(raw.mode));
   FOUCTL_TRY_ASSIGN(s.framing, config::parse_framing(raw.framing));
+  FOUCTL_TRY_ASSIGN(s.offload, config::parse_offload(raw.offload).map_error(util::context("--offload")));
   s.peer_port_fixed = raw.peer_port_fixed;
   FOUCTL_TRY(config::validate(s));
   return s;
@@ -82,6 +83,8 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
       ->allow_extra_args(false);
   up->add_option("--name", raw.name, "Device name (default fou<RX_PORT>)");
   up->add_option("--mode", raw.mode, "auto (default), kernel or userspace");
+  up->add_option("--offload", raw.offload,
+                 "Kernel: tx checksum offload auto (default: off for a loopback peer), on, off");
   up->add_option("--framing", raw.framing, "Relay: raw (FOU direct, default) or tun-pi (socat)");
   up->add_option("--tun-device", raw.tun_device,
                  "Relay: attach to this existing persistent TUN device");

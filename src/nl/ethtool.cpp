@@ -22,4 +22,15 @@ util::Status set_tx_checksum_offload(int sock, const std::string &ifname, bool o
   return {};
 }
 
+util::Result<bool> tx_checksum_offload(int sock, const std::string &ifname) {
+  ethtool_value value{};
+  value.cmd = ETHTOOL_GTXCSUM;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_data = reinterpret_cast<char *>(&value);
+  if (::ioctl(sock, SIOCETHTOOL, &ifr) < 0)
+    return util::fail_errno("reading tx checksum offload of '" + ifname + "'", errno);
+  return value.data != 0;
+}
+
 } // namespace fouctl::nl

@@ -65,6 +65,8 @@ std::vector<Action> make_plan(const State &observed, const State &desired) {
         push(changes, ActionKind::change_encap, name, want, h);
       if (h.rx_port != want.rx_port)
         push(changes, ActionKind::change_port, name, want, h);
+      if (h.offload != want.offload)
+        push(changes, ActionKind::set_offload, name, want, h);
     }
     for (const auto &a : want.addresses)
       if (!contains(h.addresses, a))
@@ -119,6 +121,9 @@ State apply_actions(State s, const std::vector<Action> &actions) {
     case ActionKind::change_port:
       s[a.tunnel].spec.rx_port = a.spec.rx_port;
       break;
+    case ActionKind::set_offload:
+      s[a.tunnel].spec.offload = a.spec.offload;
+      break;
     }
   }
   return s;
@@ -148,6 +153,7 @@ Action inverse(const Action &a) {
   case ActionKind::set_mtu:
   case ActionKind::change_encap:
   case ActionKind::change_port:
+  case ActionKind::set_offload:
     std::swap(r.spec, r.before);
     break;
   }
@@ -177,6 +183,8 @@ std::string describe(const Action &a) {
           s.peer.to_string() + " ttl 64 encap fou encap-sport auto encap-dport " +
           std::to_string(s.tx_port) + "; ip fou add port " + std::to_string(s.rx_port) +
           " ipproto 4";
+      if (!config::tx_checksum_offload(s))
+        c += "; ethtool -K " + n + " tx off";
     }
     for (const auto &ad : s.addresses)
       c += "; ip addr add " + ad.to_string() + " dev " + n;
@@ -202,6 +210,8 @@ std::string describe(const Action &a) {
   case ActionKind::change_port:
     return "ip fou del port " + std::to_string(a.before.rx_port) + " && ip fou add port " +
            std::to_string(a.spec.rx_port) + " ipproto 4";
+  case ActionKind::set_offload:
+    return "ethtool -K " + n + " tx " + (config::tx_checksum_offload(a.spec) ? "on" : "off");
   }
   return "?";
 }

@@ -79,6 +79,33 @@ TEST_SUITE("plan::plan") {
     CHECK(p[1].tunnel == "new");
   }
 
+  TEST_CASE("tx checksum offload changes in place, and its inverse restores it") {
+    auto k = spec("k", 2001, config::Mode::kernel);
+    k.offload = config::Offload::off;
+    auto k2 = k;
+    k2.offload = config::Offload::on;
+    auto p = plan::make_plan(state({k}), state({k2}));
+    REQUIRE(p.size() == 1);
+    CHECK(p[0].kind == ActionKind::set_offload);
+    CHECK(plan::describe(p[0]) == "ethtool -K k tx on");
+    auto back = plan::inverse(p[0]);
+    CHECK(plan::describe(back) == "ethtool -K k tx off");
+    CHECK(plan::apply_actions(state({k}), p) == state({k2}));
+    CHECK(plan::apply_actions(state({k2}), {back}) == state({k}));
+    // A relay has no such setting.
+    auto u = spec("u", 2003, config::Mode::userspace);
+    auto u2 = u;
+    u2.offload = config::Offload::on;
+    CHECK(plan::make_plan(state({u}), state({u2})).empty());
+    // A create says when it turns offload off.
+    auto lo = spec("lo", 2005, config::Mode::kernel);
+    lo.peer = *util::parse_addr("127.0.0.1");
+    auto c = plan::make_plan(state({}), state({lo}));
+    REQUIRE(c.size() == 1);
+    CHECK(plan::describe(c[0]).find("; ethtool -K lo tx off") != std::string::npos);
+    CHECK(plan::describe(plan::make_plan(state({}), state({k2}))[0]).find("ethtool") == std::string::npos);
+  }
+
   TEST_CASE("kernel tunnels change in place; relays restart") {
     auto k = spec("k", 2001, config::Mode::kernel);
     auto k2 = k;
@@ -178,5 +205,27 @@ TEST_SUITE("plan::plan") {
       CHECK(plan::make_plan(b, b).empty());
       CHECK(plan::make_plan(got, b).empty());
     }
+  }
+}
+
+TEST_SUITE("config::offload") {
+  TEST_CASE("auto is off for a loopback peer (the seed's custom link), on otherwise") {
+    config::TunnelSpec s;
+    s.peer = *util::parse_addr("127.0.0.1");
+    CHECK_FALSE(config::tx_checksum_offload(s));
+    s.peer = *util::parse_addr("::1");
+    CHECK_FALSE(config::tx_checksum_offload(s));
+    s.peer = *util::parse_addr("192.0.2.1");
+    CHECK(config::tx_checksum_offload(s));
+    s.offload = config::Offload::off;
+    CHECK_FALSE(config::tx_checksum_offload(s));
+    s.peer = *util::parse_addr("127.0.0.1");
+    s.offload = config::Offload::on;
+    CHECK(config::tx_checksum_offload(s));
+    CHECK(*config::parse_offload("auto") == config::Offload::automatic);
+    CHECK(std::string(config::to_string(config::Offload::off)) == "off");
+    auto bad = config::parse_offload("yes");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message == "offload must be auto, on or off, not 'yes'");
   }
 }

@@ -1,5 +1,6 @@
 #pragma once
 // What `fouctl status` reports for one tunnel, whatever its backend.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ struct TunnelStatus {
   std::vector<util::Prefix> owned_routes; // those fouctl made (its protocol)
   std::vector<util::Prefix> addresses;
   nl::LinkCounters counters;
+  // Kernel tunnels only: the device's tx checksum offload (ethtool -k), if it could be read.
+  std::optional<bool> offload;
   // Userspace relays only.
   int pid = 0;
   unsigned uid = 0;
@@ -30,6 +33,7 @@ struct TunnelStatus {
   std::string tun_device;   // set when attached to an existing persistent device
   bool peer_port_fixed = false;
   std::vector<std::pair<std::string, std::uint64_t>> drops; // by reason
+  std::uint64_t checksums_completed = 0; // inner checksums a sender left unfinished
 };
 
 } // namespace fouctl::backend

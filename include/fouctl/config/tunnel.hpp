@@ -23,6 +23,12 @@ enum class Framing { raw, tun_pi };
 const char *to_string(Framing f);
 util::Result<Framing> parse_framing(const std::string &s);
 
+// Transmit checksum offload of a kernel tunnel's device (`ethtool -K DEV tx on|off`).
+enum class Offload { automatic, on, off };
+
+const char *to_string(Offload o);
+util::Result<Offload> parse_offload(const std::string &s);
+
 // The seed's setup: the link's local end is on this host's loopback.
 constexpr const char *k_default_peer = "127.0.0.1";
 constexpr std::uint32_t k_default_mtu = 1472; // 1500 - 20 (IPv4) - 8 (UDP), as in the seed
@@ -39,12 +45,22 @@ struct TunnelSpec {
   util::IpAddr local;                  // underlay source; unset = chosen by fouctl/kernel
   std::vector<util::Prefix> addresses; // addresses of the tunnel device
   Mode mode = Mode::automatic;
+  // Kernel only: automatic resolves through tx_checksum_offload().
+  Offload offload = Offload::automatic;
   // Relay only:
   Framing framing = Framing::raw;
   std::string tun_device;       // attach to this existing persistent TUN device
   bool peer_port_fixed = false; // also require the peer's source port to be TX_PORT
   bool operator==(const TunnelSpec &) const = default;
 };
+
+// Whether a kernel tunnel's device keeps tx checksum offload: the one rule for `auto`.
+// With it on, the kernel leaves each inner TCP/UDP checksum for hardware to finish
+// (CHECKSUM_PARTIAL); on veth, virtio or loopback nothing does, so a program that reads
+// the FOU payload on the way gets wrong checksums. The peer's kernel and fouctl's relay
+// cope (the relay completes them); the seed's custom link, a userspace program on this
+// host's loopback, does not. So: off for a loopback peer, on otherwise, unless asked.
+bool tx_checksum_offload(const TunnelSpec &spec);
 
 // The device name fouctl uses when none is given: stable, derived from the receive port.
 std::string default_name(std::uint16_t rx_port);

@@ -29,6 +29,7 @@ enum class ActionKind {
   set_mtu,      // kernel: in place
   change_encap, // kernel: tx_port / peer / local in place (RTM_NEWLINK on the device)
   change_port,  // kernel: move the FOU receive port (and the device's mark)
+  set_offload,  // kernel: tx checksum offload on or off, in place
   add_address,
   add_route,
   create,       // bring a tunnel up (spec: what to create)
@@ -38,7 +39,7 @@ struct Action {
   ActionKind kind;
   std::string tunnel;
   config::TunnelSpec spec;     // create/remove/change_*: the tunnel's spec after the action
-  config::TunnelSpec before;   // change_*/set_mtu: the spec before (for rollback and echo)
+  config::TunnelSpec before;   // change_*/set_*: the spec before (for rollback and echo)
   util::Prefix prefix;         // routes and addresses
   bool operator==(const Action &) const = default;
 };
