@@ -64,7 +64,7 @@ ensure_tools() {
         [qemu-system-x86_64]=qemu-system-x86 [busybox]=busybox-static
         [ip]=iproute2 [ping]=iputils-ping [socat]=socat [cpio]=cpio
         [depmod]=kmod [gzip]=gzip [timeout]=coreutils [ldd]=libc-bin
-        [dpkg]=dpkg [apt-get]=apt [apt-cache]=apt [jq]=jq
+        [dpkg]=dpkg [apt-get]=apt [apt-cache]=apt [jq]=jq [iperf3]=iperf3 [ethtool]=ethtool
     )
     local cmd missing=() pkgs=()
     for cmd in "${!pkg_of[@]}"; do
@@ -199,7 +199,7 @@ build_initrd() {
     ln -s usr/lib64 "$root/lib64"
     ln -s ../run "$root/var/run"
 
-    for bin in bash timeout ping socat jq busybox; do
+    for bin in bash timeout ping socat jq busybox iperf3 ethtool; do
         copy_with_libs "$root" "$(command -v "$bin")" "/usr/bin/$bin"
     done
     copy_with_libs "$root" "$(command -v ip)" /usr/sbin/ip
