@@ -150,6 +150,7 @@ expect 'fouctl up 2001 2002 10.0.2.2 --mo' --mode
 expect 'fouctl up 2001 2002 10.0.2.2 --mode ' auto kernel userspace
 expect 'fouctl up 2001 2002 10.0.2.2 --mode k' kernel
 expect 'fouctl up 2001 2002 10.0.2.2 --framing ' raw tun-pi
+expect 'fouctl up 2001 2002 10.0.2.2 --offload ' auto on off
 expect 'fouctl up 9000 9000 10.0.2.0/24 --tun-device ' tun7
 expect 'fouctl up 2001 2002 10.0.2.2 --peer ' # an address: nothing to offer
 # down: the default config's names and rx ports, plus devices marked by fouctl.
