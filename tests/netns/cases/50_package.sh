@@ -101,6 +101,11 @@ done
     fail "/etc/fouctl/fouctl.json is not a conffile"
 check timeout 10 /usr/sbin/fouctl check -c /etc/fouctl/fouctl.json
 [[ -L $wants_link ]] || fail "the postinst did not enable fouctl.service ($wants_link)"
+# The relay's system user (sysusers.d) and the runtime directory it may bind in
+# (tmpfiles.d). Like every Debian system user, _fouctl stays after a purge.
+getent passwd _fouctl >/dev/null || fail "the package did not create the system user _fouctl"
+[[ $(stat -c %U:%G:%a /run/fouctl/ns) == root:_fouctl:2750 ]] ||
+    fail "/run/fouctl/ns is $(stat -c %U:%G:%a /run/fouctl/ns), not root:_fouctl:2750"
 
 # --- the installed units ----------------------------------------------------------------
 # verify checks the ExecStart binaries and, with man installed, the Documentation= pages.
