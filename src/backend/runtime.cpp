@@ -57,15 +57,18 @@ gid_t group_of(const std::string &path) {
   return ::lstat(path.c_str(), &st) == 0 ? st.st_gid : 0;
 }
 
-// Makes `path` if it is missing (mode `mode`, exactly: no umask), then checks it.
+// Makes `path` if it is missing, with exactly `mode` (no umask: fouctl.service runs with
+// UMask=0077), then checks it. A set-group-ID parent hands its group and that bit down by
+// itself; asking for the bit would fail under RestrictSUIDSGID=. Called before any thread
+// exists, so the process-wide umask may change for a moment.
 Status ensure_dir(const std::string &path, mode_t mode, const DirRule &rule, bool create) {
   if (create) {
-    if (::mkdir(path.c_str(), 0700) == 0) {
-      if (::chmod(path.c_str(), mode) != 0)
-        return util::fail_errno("setting the mode of " + path, errno);
-    } else if (errno != EEXIST) {
-      return util::fail_errno("creating " + path, errno);
-    }
+    const mode_t old = ::umask(0);
+    const int r = ::mkdir(path.c_str(), mode & 0777);
+    const int err = errno;
+    ::umask(old);
+    if (r != 0 && err != EEXIST)
+      return util::fail_errno("creating " + path, err);
   }
   return check_dir(path, rule);
 }
@@ -83,11 +86,11 @@ Result<RuntimeDir> system_dir(const std::string &key, bool create) {
   RuntimeDir d;
   d.ns_dir = ns_root + "/" + key;
   d.relay_dir = d.ns_dir + "/relay";
-  FOUCTL_TRY(ensure_dir(d.ns_dir, shared ? 02750 : 0700, {0, {}}, create));
+  FOUCTL_TRY(ensure_dir(d.ns_dir, shared ? 0750 : 0700, {0, {}}, create));
   std::optional<gid_t> writers;
   if (shared)
     writers = svc->gid;
-  FOUCTL_TRY(ensure_dir(d.relay_dir, shared ? 02770 : 0700, {0, writers}, create));
+  FOUCTL_TRY(ensure_dir(d.relay_dir, shared ? 0770 : 0700, {0, writers}, create));
   d.trusted = {0};
   if (svc)
     d.trusted.push_back(svc->uid);

@@ -106,15 +106,14 @@ check in_ns "$a" fouctl -q down fake0
 alive
 
 log "4. even with the directory opened up, the relay refuses 'stop' from other uids"
-modes=$(stat -c '%a' /run/fouctl/ns "$rundir" "$rundir/relay" | tr '\n' ' ')
-on_exit chmod 0700 /run/fouctl/ns "$rundir" "$rundir/relay"
+read -r m1 m2 m3 <<<"$(stat -c '%a' /run/fouctl/ns "$rundir" "$rundir/relay" | tr '\n' ' ')"
+on_exit chmod "$m1" /run/fouctl/ns
 chmod o+x /run/fouctl/ns "$rundir" "$rundir/relay"
 for uid in 65534 4242; do
     out=$(as_uid "$uid" "$a" /usr/bin/python3 "$helpers/control_send.py" "$rundir/relay/fou2001" stop) ||
         fail "uid $uid could not connect once opened up: $out"
     [[ $out == "error: uid $uid (pid "*") may not stop this relay" ]] || fail "uid $uid got: $out"
 done
-read -r m1 m2 m3 <<<"$modes"
 chmod "$m1" /run/fouctl/ns
 chmod "$m2" "$rundir"
 chmod "$m3" "$rundir/relay"
