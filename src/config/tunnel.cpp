@@ -1,11 +1,29 @@
 #include "fouctl/config/tunnel.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace fouctl::config {
 
 using util::ErrorKind;
 using util::fail;
+
+namespace {
+
+// A user's word in a message, cut short when long (at the start of a UTF-8 character, as the
+// config file's quote() does): a config file can hold a name of a megabyte, and a message
+// should still fit on a screen.
+std::string shown(const std::string &s) {
+  constexpr std::size_t k_max = 40;
+  if (s.size() <= k_max)
+    return s;
+  std::size_t end = k_max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xc0) == 0x80)
+    --end;
+  return s.substr(0, end) + "...";
+}
+
+} // namespace
 
 const char *to_string(Mode m) {
   switch (m) {
@@ -26,7 +44,7 @@ util::Result<Mode> parse_mode(const std::string &s) {
     return Mode::kernel;
   if (s == "userspace")
     return Mode::userspace;
-  return fail(ErrorKind::usage, "mode '" + s + "' is not one of auto, kernel, userspace");
+  return fail(ErrorKind::usage, "mode '" + shown(s) + "' is not one of auto, kernel, userspace");
 }
 
 const char *to_string(Framing f) { return f == Framing::raw ? "raw" : "tun-pi"; }
@@ -36,7 +54,7 @@ util::Result<Framing> parse_framing(const std::string &s) {
     return Framing::raw;
   if (s == "tun-pi")
     return Framing::tun_pi;
-  return fail(ErrorKind::usage, "framing '" + s + "' is not one of raw, tun-pi");
+  return fail(ErrorKind::usage, "framing '" + shown(s) + "' is not one of raw, tun-pi");
 }
 
 std::string default_name(std::uint16_t rx_port) { return "fou" + std::to_string(rx_port); }
@@ -45,7 +63,7 @@ util::Status validate_name(const std::string &name) {
   // IFNAMSIZ is 16 including the NUL; the kernel also refuses "." and "..", '/', ':' and
   // whitespace (dev_valid_name).
   if (name.empty() || name.size() > 15)
-    return fail(ErrorKind::usage, "device name '" + name + "' must be 1 to 15 characters");
+    return fail(ErrorKind::usage, "device name '" + shown(name) + "' must be 1 to 15 characters");
   if (name == "." || name == "..")
     return fail(ErrorKind::usage, "device name '" + name + "' is reserved");
   for (char c : name)
@@ -63,7 +81,7 @@ static util::Result<std::uint32_t> parse_uint(const std::string &text, std::uint
   std::uint32_t v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v < lo || v > hi)
-    return fail(ErrorKind::usage, what + " '" + text + "' is not a number from " +
+    return fail(ErrorKind::usage, what + " '" + shown(text) + "' is not a number from " +
                                       std::to_string(lo) + " to " + std::to_string(hi));
   return v;
 }
@@ -111,10 +129,12 @@ util::Status validate(const TunnelSpec &s) {
                                         s.peer.to_string() +
                                         ": the tunnel's own packets would loop into it");
   }
-  for (std::size_t i = 0; i < s.routes.size(); ++i)
-    for (std::size_t j = i + 1; j < s.routes.size(); ++j)
-      if (s.routes[i] == s.routes[j])
-        return fail(ErrorKind::usage, "REMOTE '" + s.routes[i].to_string() + "' is given twice");
+  // The first route given again; a sorted copy keeps this n log n for a long list.
+  auto sorted = s.routes;
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto &r : s.routes)
+    if (auto [first, last] = std::equal_range(sorted.begin(), sorted.end(), r); last - first > 1)
+      return fail(ErrorKind::usage, "REMOTE '" + r.to_string() + "' is given twice");
   for (const auto &a : s.addresses)
     if (a.addr.is_unspecified() || a.addr.is_multicast())
       return fail(ErrorKind::usage, "address '" + a.to_string() + "' is not a unicast address");
