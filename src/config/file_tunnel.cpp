@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <set>
 
 #include "file_internal.hpp"
 
@@ -26,11 +27,17 @@ bool bad(At at, const util::Error &e) {
   return false;
 }
 
+// Every number is range-checked before it is converted: a float (2001.0, 1e3, or an integer
+// beyond 64 bits, which nlohmann reads as one) or a negative number never reaches a cast.
 std::optional<std::uint32_t> integer_in(At at, const Json &v, std::uint32_t lo, std::uint32_t hi) {
+  auto range = std::to_string(lo) + " to " + std::to_string(hi);
+  if (!v.is_number_integer()) {
+    at.r.error(at.pointer, "expected an integer from " + range + ", got " + describe(v));
+    return std::nullopt;
+  }
   // A negative number is number_integer but not number_unsigned.
   if (!v.is_number_unsigned() || v.get<std::uint64_t>() < lo || v.get<std::uint64_t>() > hi) {
-    at.r.error(at.pointer, v.dump() + " is not a number from " + std::to_string(lo) + " to " +
-                               std::to_string(hi));
+    at.r.error(at.pointer, v.dump() + " is not a number from " + range);
     return std::nullopt;
   }
   return static_cast<std::uint32_t>(v.get<std::uint64_t>());
@@ -81,6 +88,7 @@ bool read_local(At at, const Json &v) { return read_address(at, v, at.t.spec.loc
 bool read_prefixes(At at, const Json &v, bool routes) {
   auto &spec = at.t.spec;
   bool all_ok = true;
+  std::set<util::Prefix> seen; // the routes so far
   for (std::size_t i = 0; i < v.size(); ++i) {
     auto pointer = pointer_to(at.pointer, i);
     At el{at.r, at.t, pointer};
@@ -96,9 +104,11 @@ bool read_prefixes(At at, const Json &v, bool routes) {
       all_ok = false;
       continue;
     }
-    auto with = routes ? spec.routes : std::vector<util::Prefix>{};
-    with.push_back(*p);
-    auto ok = routes ? check_routes(with) : check_address(*p);
+    // A route on its own, then against the ones before it: given twice, validate() says
+    // so of a list that holds it twice.
+    auto ok = !routes                  ? check_address(*p)
+              : seen.insert(*p).second ? check_routes({*p})
+                                       : check_routes({*p, *p});
     if (!ok) {
       bad(el, ok.error());
       all_ok = false;
@@ -159,7 +169,7 @@ enum class Type { integer, string, strings, boolean };
 bool has_type(Type type, const Json &v) {
   switch (type) {
   case Type::integer:
-    return v.is_number_integer();
+    return v.is_number(); // each integer key says its range when it is not a whole number
   case Type::string:
     return v.is_string();
   case Type::strings:

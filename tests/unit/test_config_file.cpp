@@ -216,7 +216,7 @@ TEST_SUITE("config::file") {
                         "local": null, "mtu": true}]})") ==
         Errors{
             {"/tunnels/0/rx_port", R"(expected an integer, got the string "2001")"},
-            {"/tunnels/0/tx_port", "expected an integer, got the number 2002.0"},
+            {"/tunnels/0/tx_port", "expected an integer from 1 to 65535, got the number 2002.0"},
             {"/tunnels/0/routes", R"(expected an array of strings, got the string "10.0.2.2")"},
             {"/tunnels/0/peer", "expected a string, got the number 5"},
             {"/tunnels/0/peer_port_fixed", R"(expected true or false, got the string "yes")"},
@@ -238,7 +238,8 @@ TEST_SUITE("config::file") {
           Errors{{"/tunnels/0/rx_port", "0 is not a number from 1 to 65535"},
                  {"/tunnels/0/mtu", "65508 is not a number from 68 to 65507"}});
     CHECK(errors_of(one_tunnel(R"(, "mtu": 18446744073709551616)")) ==
-          Errors{{"/tunnels/0/mtu", "expected an integer, got the number 1.8446744073709552e+19"}});
+          Errors{{"/tunnels/0/mtu",
+                  "expected an integer from 68 to 65507, got the number 1.8446744073709552e+19"}});
   }
 
   TEST_CASE("a key given twice is an error, not a silent override") {
