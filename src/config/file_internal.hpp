@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -21,29 +22,47 @@ namespace fouctl::config::detail {
 using Json = nlohmann::ordered_json;
 using Diagnostics = std::vector<Diagnostic>;
 
-// Parses the text and collects diagnostics in the order they are found.
+// Parses the text and collects diagnostics in the order they are found, keeping the first
+// k_max_errors of them and counting the rest.
 class Reader {
 public:
   explicit Reader(Diagnostics &out) : m_out(out) {}
 
-  // False, with a "line L, column C" diagnostic, on a syntax error.
+  // False, with a "line L, column C" diagnostic, on a syntax error, a number out of range,
+  // or a file past k_max_nesting or k_max_object_keys.
   bool parse(std::string_view text, Json &doc);
 
   void error(std::string location, std::string message);
-  [[nodiscard]] std::size_t count() const { return m_out.size(); }
+  // Every error found so far, kept or not.
+  [[nodiscard]] std::size_t found() const { return m_out.size() + m_left_out; }
+  // The kept errors from the `first`-th found on, taken out to be reported again with
+  // error() in another order. Errors left out stay left out: reporting more before them
+  // cannot bring them back under the limit.
+  Diagnostics take_from(std::size_t first);
 
   // Called for each key visited; reports the key when its object gives it more than once
   // (the parser keeps the last value, so the first would be a setting that does nothing).
   void visit_key(const std::string &pointer, std::string_view key);
   // Repeated keys inside values that were wrong anyway, and so never visited.
   void report_remaining();
+  // Ends the list with "... and N more errors" when some were left out; returns found().
+  std::size_t finish();
+
+  // What parse() learned about repeated keys: their pointers, each once, in document order
+  // (at most k_max_errors of them), and how many more there were.
+  struct Repeated {
+    std::unordered_map<std::string, std::size_t> order; // pointer -> place in the document
+    std::size_t more = 0;
+  };
 
 private:
   Diagnostics &m_out;
-  std::vector<std::string> m_repeated; // pointers, in document order
+  std::size_t m_left_out = 0;
+  Repeated m_repeated;
 };
 
-// "/tunnels" + "rx_port" -> "/tunnels/rx_port", escaped as RFC 6901 says ("~0", "~1").
+// "/tunnels" + "rx_port" -> "/tunnels/rx_port", escaped as RFC 6901 says ("~0", "~1"); a
+// key of more than 40 characters is cut short with "..." (as quote() does).
 std::string pointer_to(const std::string &parent, std::string_view key);
 std::string pointer_to(const std::string &parent, std::size_t index);
 
@@ -108,7 +127,42 @@ util::Status check_tun_device(const std::string &device);
 // validate() of the whole spec, for the rules between keys; nothing when `t` is broken.
 void verify_tunnel(const TunnelDraft &t, Reader &r);
 
-// The rules between `t` and each tunnel before it in the file.
-void verify_against(const std::vector<TunnelDraft> &earlier, const TunnelDraft &t, Reader &r);
+// The rules between tunnels (file_between.cpp): unique names and rx ports, outer addresses
+// the kernel can tell apart, no overlapping routes, no address on two tunnels. All tunnels
+// are checked at once, and each is reported once per rule (once per route or address),
+// against the first tunnel before it that it clashes with.
+class Clashes {
+public:
+  explicit Clashes(const std::vector<TunnelDraft> &drafts);
+  // The clashes of drafts[i] with tunnels before it, in the order of its keys.
+  void report(std::size_t i, Reader &r) const;
+
+  static constexpr std::size_t k_none = static_cast<std::size_t>(-1);
+
+private:
+  // routes[item] of drafts[draft]; ordered as in the file, k_none last.
+  struct Ref {
+    std::size_t draft = k_none;
+    std::size_t item = 0;
+    auto operator<=>(const Ref &) const = default;
+  };
+  // The first tunnel before this one with the same name, rx port, outer addresses.
+  struct Firsts {
+    std::size_t name = k_none;
+    std::size_t rx = k_none;
+    std::size_t outer = k_none;
+  };
+
+  void find_names();
+  void find_rx_ports();
+  void find_outer();
+  void find_routes();
+  void find_addresses();
+
+  const std::vector<TunnelDraft> &m_drafts;
+  std::vector<Firsts> m_firsts;                      // per draft
+  std::vector<std::vector<Ref>> m_routes;            // per draft and route: the first overlap
+  std::vector<std::vector<std::size_t>> m_addresses; // per draft and address: the first tunnel
+};
 
 } // namespace fouctl::config::detail

@@ -2,8 +2,8 @@
 // pointers, and the wording of values and unknown keys in messages.
 #include <algorithm>
 #include <cctype>
-#include <functional>
-#include <set>
+#include <optional>
+#include <unordered_set>
 
 #include "file_internal.hpp"
 
@@ -11,48 +11,78 @@ namespace fouctl::config::detail {
 
 namespace {
 
-// Records, while parsing, the pointer of every key an object repeats; nlohmann's callback
-// sees each key but no position, so positions are tracked as a stack of keys and indexes.
-class RepeatedKeys {
-public:
-  bool operator()(int, Json::parse_event_t event, Json &parsed) {
-    using E = Json::parse_event_t;
-    bool element = event == E::value || event == E::object_start || event == E::array_start;
-    if (element && !m_stack.empty() && m_stack.back().array)
-      m_stack.back().segment = std::to_string(m_stack.back().next_index++);
-    if (event == E::object_start || event == E::array_start) {
-      m_stack.push_back({event == E::array_start, 0, {}, {}});
-    } else if (event == E::object_end || event == E::array_end) {
-      m_stack.pop_back();
-    } else if (event == E::key && !m_stack.empty()) {
-      const auto &key = parsed.get_ref<const std::string &>();
-      m_stack.back().segment = key;
-      if (!m_stack.back().keys.insert(key).second)
-        m_repeated.push_back(pointer());
-    }
-    return true; // keep everything: the document is built as without a callback
+// How much of a user's key or value a message shows: 40 bytes at most, backed up to the
+// start of a UTF-8 character rather than cut one in half.
+std::size_t shown_length(std::string_view s) {
+  constexpr std::size_t k_max = 40;
+  std::size_t end = std::min(s.size(), k_max);
+  while (end < s.size() && end > 0 && (static_cast<unsigned char>(s[end]) & 0xc0) == 0x80)
+    --end;
+  return end;
+}
+
+// "/" and the key, escaped as RFC 6901 says, and cut short as quote() does.
+void append_segment(std::string &pointer, std::string_view key) {
+  auto end = shown_length(key);
+  pointer += '/';
+  for (char c : key.substr(0, end)) {
+    if (c == '~')
+      pointer += "~0";
+    else if (c == '/')
+      pointer += "~1";
+    else
+      pointer += c;
   }
+  if (end < key.size())
+    pointer += "...";
+}
 
-  [[nodiscard]] std::vector<std::string> take() { return std::move(m_repeated); }
-
-private:
-  struct Frame {
-    bool array;
-    std::size_t next_index;
-    std::string segment; // the key or index being parsed
-    std::set<std::string> keys;
-  };
-
-  [[nodiscard]] std::string pointer() const {
-    std::string p = "/";
-    for (const auto &f : m_stack)
-      p = pointer_to(p, f.segment);
-    return p;
-  }
-
-  std::vector<Frame> m_stack;
-  std::vector<std::string> m_repeated;
+// The limits a file is held to before nlohmann reads it. Nesting: a config needs 4 levels,
+// and each level deeper lengthens the pointer of every error inside it and the stack of
+// nlohmann's recursive functions (copy, dump). Keys: ordered_json finds a key by looking at
+// each one before it, so an object's keys cost their number squared.
+struct Limit {
+  std::size_t offset; // of the '[' or '{' one level too deep, or of the key one too many
+  std::string message;
 };
+
+// One pass over the text that needs to know only strings and brackets; what is not JSON is
+// left to the parser, which says where.
+std::optional<Limit> over_limits(std::string_view text) {
+  constexpr auto k_array = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> open; // per open bracket: keys so far, or k_array
+  std::size_t last_string = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    switch (text[i]) {
+    case '"':
+      last_string = i;
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\')
+          ++i;
+      break;
+    case '[':
+    case '{':
+      if (open.size() == k_max_nesting)
+        return Limit{i, "arrays and objects are nested more than " + std::to_string(k_max_nesting) +
+                            " deep; a config needs 4"};
+      open.push_back(text[i] == '{' ? 0 : k_array);
+      break;
+    case ']':
+    case '}':
+      if (!open.empty())
+        open.pop_back();
+      break;
+    case ':':
+      if (!open.empty() && open.back() != k_array && ++open.back() > k_max_object_keys)
+        return Limit{last_string, "an object has more than " + std::to_string(k_max_object_keys) +
+                                      " keys; no fouctl config needs that many"};
+      break;
+    default:
+      break;
+    }
+  }
+  return std::nullopt;
+}
 
 // parse_error::byte is 1-based and names the last character read: one past the end for
 // "unexpected end of input", the last character of an unexpected token. The position
@@ -116,69 +146,197 @@ std::string syntax_message(const std::string &what) {
   return out;
 }
 
+// Where the parser stopped and why.
+struct Fault {
+  std::size_t byte; // as parse_error::byte
+  std::string message;
+};
+
+// One pass over the text with nlohmann's SAX interface, before the document is built, for
+// what the document does not keep: the place of the first error (nlohmann gives none for a
+// number beyond a double's range, except to a SAX reader) and the keys an object repeats
+// (the document keeps one value). A parser callback could see the keys too, but nlohmann's
+// callback parser looks through the enclosing array at the end of every object: quadratic
+// in a list of tunnels.
+class Scan : public nlohmann::json_sax<Json> {
+public:
+  // The first error, if any; the repeated keys go to `repeated`.
+  static std::optional<Fault> run(std::string_view text, Reader::Repeated &repeated) {
+    Scan scan(repeated);
+    Json::sax_parse(text.begin(), text.end(), &scan);
+    return std::move(scan.m_fault);
+  }
+
+  bool null() override { return element(); }
+  bool boolean(bool) override { return element(); }
+  bool number_integer(number_integer_t) override { return element(); }
+  bool number_unsigned(number_unsigned_t) override { return element(); }
+  bool number_float(number_float_t, const string_t &) override { return element(); }
+  bool string(string_t &) override { return element(); }
+  bool binary(binary_t &) override { return element(); }
+  bool start_object(std::size_t) override { return open(false); }
+  bool start_array(std::size_t) override { return open(true); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+
+  bool key(string_t &key) override {
+    auto &top = m_stack.back();
+    if (!top.keys.insert(key).second)
+      repeated(key);
+    top.segment = key;
+    return true;
+  }
+
+  bool parse_error(std::size_t position, const std::string &last_token,
+                   const nlohmann::detail::exception &e) override {
+    // out_of_range.406 is the only error nlohmann's JSON parser reports that is not a
+    // parse_error: "number overflow parsing '1e999'".
+    m_fault = Fault{position, e.id == 406 ? "the number " + last_token + " is out of range"
+                                          : syntax_message(e.what())};
+    return false;
+  }
+
+private:
+  explicit Scan(Reader::Repeated &repeated) : m_repeated(repeated) {}
+
+  // An open array or object; at most k_max_nesting, each object of at most
+  // k_max_object_keys keys: over_limits() has seen to that.
+  struct Frame {
+    bool array;
+    std::size_t next_index = 0;
+    std::string segment; // the key or index being read
+    std::unordered_set<std::string> keys;
+  };
+
+  bool element() {
+    if (!m_stack.empty() && m_stack.back().array)
+      m_stack.back().segment = std::to_string(m_stack.back().next_index++);
+    return true;
+  }
+
+  bool open(bool array) {
+    element();
+    m_stack.push_back({array, 0, {}, {}});
+    return true;
+  }
+
+  bool close() {
+    m_stack.pop_back();
+    return true;
+  }
+
+  // Each pointer once, however often its key is repeated, and no more of them than can be
+  // reported: the rest are counted. The pointer is built only now, in one string.
+  void repeated(std::string_view key) {
+    std::string pointer;
+    for (std::size_t i = 0; i + 1 < m_stack.size(); ++i)
+      append_segment(pointer, m_stack[i].segment);
+    append_segment(pointer, key);
+    if (m_repeated.order.contains(pointer))
+      return;
+    if (m_repeated.order.size() == k_max_errors)
+      ++m_repeated.more;
+    else
+      m_repeated.order.emplace(std::move(pointer), m_repeated.order.size());
+  }
+
+  Reader::Repeated &m_repeated;
+  std::vector<Frame> m_stack;
+  std::optional<Fault> m_fault;
+};
+
 // Optimal string alignment distance (swapping neighbours is one edit), ignoring case.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  const std::size_t width = b.size() + 1;
+  std::vector<std::size_t> d((a.size() + 1) * width);
+  auto at = [&](std::size_t i, std::size_t j) -> std::size_t & { return d[i * width + j]; };
   for (std::size_t i = 0; i <= a.size(); ++i)
-    d[i][0] = i;
+    at(i, 0) = i;
   for (std::size_t j = 0; j <= b.size(); ++j)
-    d[0][j] = j;
+    at(0, j) = j;
   for (std::size_t i = 1; i <= a.size(); ++i)
     for (std::size_t j = 1; j <= b.size(); ++j) {
       std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      at(i, j) = std::min({at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost});
       if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
           lower(a[i - 2]) == lower(b[j - 1]))
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        at(i, j) = std::min(at(i, j), at(i - 2, j - 2) + 1);
     }
-  return d[a.size()][b.size()];
+  return at(a.size(), b.size());
 }
 
 } // namespace
 
 bool Reader::parse(std::string_view text, Json &doc) {
-  RepeatedKeys repeated;
-  try {
-    doc = Json::parse(text.begin(), text.end(), std::ref(repeated));
-  } catch (const Json::parse_error &e) {
-    auto message = syntax_message(e.what());
-    error(line_and_column(text, fault_offset(text, e.byte, message)), message);
+  auto report = [&](const Fault &f) {
+    error(line_and_column(text, fault_offset(text, f.byte, f.message)), f.message);
+    return false;
+  };
+  if (auto limit = over_limits(text)) {
+    // A syntax error before the limit, or at its very character, is the first error.
+    auto head = text.substr(0, limit->offset + 1);
+    Repeated ignored;
+    if (auto f = Scan::run(head, ignored); f && f->byte <= head.size())
+      return report(*f);
+    error(line_and_column(text, limit->offset), limit->message);
     return false;
   }
-  m_repeated = repeated.take();
+  if (auto f = Scan::run(text, m_repeated))
+    return report(*f);
+  try {
+    doc = Json::parse(text.begin(), text.end());
+  } catch (const Json::exception &e) { // not expected: the scan read it with the same parser
+    return report(Fault{0, syntax_message(e.what())});
+  }
   return true;
 }
 
 void Reader::error(std::string location, std::string message) {
-  m_out.push_back({std::move(location), std::move(message)});
+  if (m_out.size() < k_max_errors)
+    m_out.push_back({std::move(location), std::move(message)});
+  else
+    ++m_left_out;
+}
+
+Diagnostics Reader::take_from(std::size_t first) {
+  Diagnostics taken;
+  if (first >= m_out.size())
+    return taken;
+  auto from = m_out.begin() + static_cast<std::ptrdiff_t>(first);
+  taken.assign(std::make_move_iterator(from), std::make_move_iterator(m_out.end()));
+  m_out.erase(from, m_out.end());
+  return taken;
 }
 
 void Reader::visit_key(const std::string &pointer, std::string_view key) {
-  auto it = std::find(m_repeated.begin(), m_repeated.end(), pointer);
-  if (it == m_repeated.end())
-    return;
-  m_repeated.erase(it);
-  error(pointer, "key " + quote(key) + " is given more than once");
+  if (m_repeated.order.erase(pointer) != 0)
+    error(pointer, "key " + quote(key) + " is given more than once");
 }
 
 void Reader::report_remaining() {
-  for (auto &pointer : m_repeated)
-    error(pointer, "this key is given more than once");
-  m_repeated.clear();
+  std::vector<std::pair<std::size_t, std::string>> remaining;
+  for (auto &[pointer, order] : m_repeated.order)
+    remaining.emplace_back(order, pointer);
+  std::sort(remaining.begin(), remaining.end());
+  for (auto &[order, pointer] : remaining)
+    error(std::move(pointer), "this key is given more than once");
+  m_left_out += m_repeated.more;
+  m_repeated = {};
+}
+
+std::size_t Reader::finish() {
+  auto n = found();
+  if (m_left_out > 0)
+    m_out.push_back({"/", "... and " + std::to_string(m_left_out) + " more error" +
+                              (m_left_out == 1 ? "" : "s") + " (only the first " +
+                              std::to_string(k_max_errors) + " are listed)"});
+  return n;
 }
 
 std::string pointer_to(const std::string &parent, std::string_view key) {
   std::string out = parent == "/" ? "" : parent;
-  out += '/';
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
+  append_segment(out, key);
   return out;
 }
 
@@ -187,11 +345,7 @@ std::string pointer_to(const std::string &parent, std::size_t index) {
 }
 
 std::string quote(std::string_view s) {
-  constexpr std::size_t k_max = 40;
-  std::size_t end = std::min(s.size(), k_max);
-  // Back up to the start of a UTF-8 character rather than cut one in half.
-  while (end < s.size() && end > 0 && (static_cast<unsigned char>(s[end]) & 0xc0) == 0x80)
-    --end;
+  auto end = shown_length(s);
   return "'" + std::string(s.substr(0, end)) + (end < s.size() ? "...'" : "'");
 }
 
@@ -221,11 +375,15 @@ std::string describe(const Json &v) {
 std::string_view closest(std::string_view key, std::span<const std::string_view> known) {
   std::string_view best;
   std::size_t best_distance = 3; // at most two edits away
-  for (auto k : known)
+  for (auto k : known) {
+    // The distance is at least the difference in length: a long key is not compared.
+    if (key.size() > k.size() + 2 || k.size() > key.size() + 2)
+      continue;
     if (auto d = edit_distance(key, k); d < best_distance) {
       best = k;
       best_distance = d;
     }
+  }
   return best;
 }
 

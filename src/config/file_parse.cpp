@@ -1,5 +1,5 @@
 // The config file's top level: its version, then the tunnels (file_tunnel.cpp) and the
-// rules between them (file_verify.cpp); and the one-line form of a diagnostic.
+// rules between them (file_between.cpp); and the one-line form of a diagnostic.
 #include <algorithm>
 
 #include "file_internal.hpp"
@@ -20,16 +20,34 @@ void read_tunnels(Reader &r, const std::string &pointer, const Json &v,
     r.error(pointer, "expected an array of tunnels, got " + detail::describe(v));
     return;
   }
+  // Each tunnel's own errors first, then the rules between tunnels, which need them all;
+  // reported tunnel by tunnel, each tunnel's clashes after its own errors.
+  auto first = r.found();
   std::vector<TunnelDraft> drafts;
+  std::vector<std::size_t> own_end; // per draft: found() after its own errors
+  drafts.reserve(v.size());
+  own_end.reserve(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) {
     auto t = detail::read_tunnel(r, v[i], i, detail::pointer_to(pointer, i));
     if (!t)
       continue;
     detail::verify_tunnel(*t, r);
-    detail::verify_against(drafts, *t, r);
-    out.push_back(t->spec);
+    own_end.push_back(r.found());
     drafts.push_back(std::move(*t));
   }
+  detail::Clashes clashes(drafts);
+  auto own = r.take_from(first);
+  std::size_t next = 0; // own[next] was found() == first + next
+  for (std::size_t d = 0; d < drafts.size(); ++d) {
+    for (; next < own.size() && first + next < own_end[d]; ++next)
+      r.error(std::move(own[next].location), std::move(own[next].message));
+    clashes.report(d, r);
+  }
+  for (; next < own.size(); ++next)
+    r.error(std::move(own[next].location), std::move(own[next].message));
+  if (r.found() == 0) // else no config comes back: no need for a copy of every tunnel
+    for (auto &t : drafts)
+      out.push_back(std::move(t.spec));
 }
 
 void read_version(Reader &r, const std::string &pointer, const Json &v) {
@@ -40,18 +58,15 @@ void read_version(Reader &r, const std::string &pointer, const Json &v) {
                          std::to_string(k_config_version));
 }
 
-} // namespace
-
-ParseOutcome parse_config(std::string_view text) {
-  ParseOutcome outcome;
-  Reader r(outcome.errors);
+// The document: its syntax, its top-level keys and through them everything else.
+void read_document(Reader &r, std::string_view text, Config &config) {
   Json doc;
   if (!r.parse(text, doc))
-    return outcome;
+    return;
   if (!doc.is_object()) {
     r.error("/", "expected an object such as {\"version\": 1, \"tunnels\": []}, got " +
                      detail::describe(doc));
-    return outcome;
+    return;
   }
   // The version says how to read the rest, so a newer one stops here rather than produce
   // an error for every key this fouctl does not know yet.
@@ -59,9 +74,8 @@ ParseOutcome parse_config(std::string_view text) {
       v != doc.end() && v->is_number_unsigned() && v->get<std::uint64_t>() > k_config_version) {
     r.error("/version", "config version " + v->dump() + " is newer than this fouctl understands (" +
                             std::to_string(k_config_version) + ")");
-    return outcome;
+    return;
   }
-  Config config;
   bool has_version = false;
   bool has_tunnels = false;
   std::vector<std::string_view> meant; // by unknown keys: not also reported missing
@@ -90,6 +104,16 @@ ParseOutcome parse_config(std::string_view text) {
   if (!has_tunnels && !was_meant("tunnels"))
     r.error("/", "missing required key 'tunnels', an array of tunnels ([] for none)");
   r.report_remaining();
+}
+
+} // namespace
+
+ParseOutcome parse_config(std::string_view text) {
+  ParseOutcome outcome;
+  Config config;
+  Reader r(outcome.errors);
+  read_document(r, text, config);
+  outcome.error_count = r.finish();
   if (outcome.errors.empty())
     outcome.config = std::move(config);
   return outcome;

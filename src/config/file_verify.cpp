@@ -1,5 +1,6 @@
 // The config file's semantic checks: the command line's rules (config::validate()) applied
-// key by key, then the rules that only exist between tunnels.
+// key by key, then to the whole tunnel. The rules between tunnels are in file_between.cpp.
+#include <algorithm>
 #include <string_view>
 #include <utility>
 
@@ -22,13 +23,26 @@ constexpr std::pair<std::string_view, std::string_view> k_file_terms[] = {
     {"--local", "local"},
 };
 
-std::string in_file_terms(std::string message) {
-  for (auto [cli, file] : k_file_terms) {
-    for (auto at = message.find(cli); at != std::string::npos;
-         at = message.find(cli, at + file.size()))
-      message.replace(at, cli.size(), file);
+// One pass, so a long message costs no more than its length; what validate() quotes ('...')
+// is the user's own text and is left as it is, even when it reads "REMOTE".
+std::string in_file_terms(const std::string &message) {
+  std::string out;
+  bool quoted = false;
+  for (std::size_t at = 0; at < message.size();) {
+    const auto *term =
+        quoted ? std::end(k_file_terms)
+               : std::find_if(std::begin(k_file_terms), std::end(k_file_terms), [&](const auto &t) {
+                   return message.compare(at, t.first.size(), t.first) == 0;
+                 });
+    if (term == std::end(k_file_terms)) {
+      quoted = quoted != (message[at] == '\'');
+      out += message[at++];
+    } else {
+      out += term->second;
+      at += term->first.size();
+    }
   }
-  return message;
+  return out;
 }
 
 // A spec validate() accepts whose values cannot clash with any single value put into it:
@@ -53,20 +67,6 @@ util::Status probe(const TunnelSpec &s) {
     e.message = in_file_terms(std::move(e.message));
     return e;
   });
-}
-
-bool kernel_capable(const TunnelSpec &s) { return s.mode != Mode::userspace; }
-
-// Loopback tunnels without a local address get 127.0.0.N of their own when they come up
-// (see KernelBackend::choose_local), so their outer addresses never clash.
-bool local_chosen_per_tunnel(const TunnelSpec &s) {
-  return s.peer.is_loopback() && !s.local.is_set();
-}
-
-std::string both(const TunnelDraft &a, const TunnelDraft &b) {
-  if (a.label == b.label) // both named after one rx_port, say
-    return "tunnels " + std::to_string(a.index) + " and " + std::to_string(b.index);
-  return "tunnels " + a.label + " and " + b.label;
 }
 
 } // namespace
@@ -123,42 +123,6 @@ void verify_tunnel(const TunnelDraft &t, Reader &r) {
     return;
   if (auto st = probe(t.spec); !st)
     r.error(t.pointer, st.error().describe());
-}
-
-void verify_against(const std::vector<TunnelDraft> &earlier, const TunnelDraft &t, Reader &r) {
-  const auto &s = t.spec;
-  for (const auto &e : earlier) {
-    // Two default names from one rx_port are the duplicate port below, reported once.
-    if (t.name_ok && e.name_ok && s.name == e.spec.name && !(t.name_from_rx && e.name_from_rx))
-      r.error(t.name_given ? t.pointer + "/name" : t.pointer,
-              "tunnels " + std::to_string(e.index) + " and " + std::to_string(t.index) +
-                  " are both named '" + s.name + "'; each tunnel needs its own name");
-    if (t.rx_ok && e.rx_ok && s.rx_port == e.spec.rx_port)
-      r.error(t.pointer + "/rx_port", both(e, t) + " both listen on rx_port " +
-                                          std::to_string(s.rx_port) +
-                                          "; two tunnels cannot share a port");
-  }
-  // The kernel finds the ipip tunnel of a received packet by its outer (local, remote)
-  // addresses alone; the FOU port plays no part (ip_tunnel_lookup()).
-  for (const auto &e : earlier)
-    if (t.outer_ok && e.outer_ok && kernel_capable(s) && kernel_capable(e.spec) &&
-        s.peer == e.spec.peer && s.local == e.spec.local && !local_chosen_per_tunnel(s))
-      r.error(t.pointer, both(e, t) + " share outer addresses (local " + s.local.to_string() +
-                             ", peer " + s.peer.to_string() +
-                             "): the kernel cannot tell them apart; give one a different local");
-  for (const auto &route : t.routes)
-    for (const auto &e : earlier)
-      for (const auto &other : e.routes)
-        if (route.value.overlaps(other.value))
-          r.error(route.pointer, "route " + route.value.to_string() + " of tunnel " + t.label +
-                                     " overlaps route " + other.value.to_string() + " of tunnel " +
-                                     e.label);
-  for (const auto &a : t.addresses)
-    for (const auto &e : earlier)
-      for (const auto &other : e.addresses)
-        if (a.value.addr == other.value.addr)
-          r.error(a.pointer, "address " + a.value.addr.to_string() + " of tunnel " + t.label +
-                                 " is also an address of tunnel " + e.label);
 }
 
 } // namespace fouctl::config::detail
