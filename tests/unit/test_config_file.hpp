@@ -2,6 +2,7 @@
 // Helpers shared by the config file's tests (test_config_file*.cpp).
 #include <doctest/doctest.h>
 
+#include <ctime>
 #include <filesystem>
 #include <ostream>
 #include <string>
@@ -51,6 +52,28 @@ inline config::Config valid(std::string_view text) {
   REQUIRE(r.config.has_value());
   CHECK(r.errors.empty());
   return *r.config;
+}
+
+// What `fouctl check` reads at most, less room for a test's own wrapping.
+constexpr std::size_t k_file_limit = (1 << 20) - 64;
+
+// parse_config() of a hostile `text`, which must take well under a second of CPU time: the
+// quadratic code this replaced took from seconds to minutes on the same inputs.
+inline config::ParseOutcome parse_quickly(const std::string &text) {
+  // FOUCTL_SANITIZE builds (AddressSanitizer is always one of them) run several times slower.
+  double bound = 1;
+#if defined(__SANITIZE_ADDRESS__) // g++
+  bound = 5;
+#elif defined(__has_feature) // clang
+#if __has_feature(address_sanitizer)
+  bound = 5;
+#endif
+#endif
+  CHECK(text.size() <= k_file_limit);
+  auto start = std::clock();
+  auto outcome = config::parse_config(text);
+  CHECK(static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC < bound);
+  return outcome;
 }
 
 // Every field of a spec, so that CHECK(spec_text(a) == spec_text(b)) shows what differs.

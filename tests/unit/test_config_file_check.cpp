@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -95,6 +96,39 @@ TEST_SUITE("config::file::check") {
     REQUIRE(r.code);
     CHECK(*r.code == cli::k_exit_usage);
     CHECK(r.err.starts_with("fouctl check: " + path + ": line 3, column 3: syntax error"));
+  }
+
+  TEST_CASE("a number beyond a double's range: a located error and exit 2, for every verb") {
+    TempDir dir;
+    auto path = dir.write("huge.json", R"({"version":1,"tunnels":[{"rx_port":1e999}]})");
+    auto r = check(path);
+    REQUIRE(r.code);
+    CHECK(*r.code == cli::k_exit_usage);
+    CHECK(r.err ==
+          "fouctl check: " + path + ": line 1, column 36: the number 1e999 is out of range\n");
+    // apply, plan and status read the file through the same loader.
+    std::ostringstream err;
+    auto loaded = cli::load_config_file(path, err, "apply");
+    REQUIRE_FALSE(loaded);
+    CHECK(loaded.error().kind == util::ErrorKind::usage);
+    CHECK(err.str() ==
+          "fouctl apply: " + path + ": line 1, column 36: the number 1e999 is out of range\n");
+  }
+
+  TEST_CASE("thousands of clashing tunnels: the first errors and a count, not all of them") {
+    TempDir dir;
+    std::string list;
+    for (int i = 0; i < 2000; ++i)
+      list += std::string(i ? "," : "") +
+              R"({"rx_port": 2001, "tx_port": 2002, "routes": ["10.0.2.2"]})";
+    auto path = dir.write("same.json", R"({"version": 1, "tunnels": [)" + list + "]}");
+    auto r = check(path);
+    REQUIRE(r.code);
+    CHECK(*r.code == cli::k_exit_usage);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 101);
+    CHECK(r.err.size() < 20000);
+    CHECK(r.err.ends_with("fouctl check: " + path +
+                          ": /: ... and 3898 more errors (only the first 100 are listed)\n"));
   }
 
   TEST_CASE("an unreadable file is a usage error naming the path and the reason") {
