@@ -1,8 +1,11 @@
 // What a running relay reports about itself (its control socket's "status" answer), and
 // how that compares with a requested tunnel.
+#include <net/if.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -16,41 +19,155 @@ using util::ErrorKind;
 using util::fail;
 using util::Result;
 
+namespace {
+
+using Json = nlohmann::json;
+
+// The relay counts 5 drop reasons (relay/counters.hpp); room for more, not for thousands.
+constexpr std::size_t k_max_drop_reasons = 16;
+constexpr std::size_t k_max_word = 32;    // a drop reason, a framing
+constexpr std::size_t k_max_address = 64; // longer than any address's text form
+
+// What a value is, for "'mtu' is X, not ...": a number as written, else its type (a
+// string could be long).
+std::string what_is(const Json &v) {
+  if (v.is_number())
+    return v.dump();
+  if (v.is_null())
+    return "null";
+  return (v.is_object() || v.is_array() ? "an " : "a ") + std::string(v.type_name());
+}
+
+// Every number is range-checked before it is converted: a negative, fractional or huge
+// value from a confused relay is an error, never a float converted out of range or an
+// integer silently cut to the field's width.
+template <typename T>
+Result<T> integer(const Json &v, const std::string &field, T lo = std::numeric_limits<T>::min(),
+                  T hi = std::numeric_limits<T>::max()) {
+  if (v.is_number_unsigned()) {
+    auto n = v.get<std::uint64_t>();
+    if (std::cmp_greater_equal(n, lo) && std::cmp_less_equal(n, hi))
+      return static_cast<T>(n);
+  } else if (v.is_number_integer()) {
+    auto n = v.get<std::int64_t>();
+    if (std::cmp_greater_equal(n, lo) && std::cmp_less_equal(n, hi))
+      return static_cast<T>(n);
+  }
+  return fail(ErrorKind::system, "'" + field + "' is " + what_is(v) + ", not an integer from " +
+                                     std::to_string(lo) + " to " + std::to_string(hi));
+}
+
+// A member of an object, or null when it is missing (which every reader below refuses).
+const Json &member(const Json &object, const std::string &field) {
+  static const Json k_missing;
+  auto it = object.find(field);
+  return it == object.end() ? k_missing : *it;
+}
+
+template <typename T>
+Result<T> integer_member(const Json &object, const std::string &field,
+                         T lo = std::numeric_limits<T>::min(),
+                         T hi = std::numeric_limits<T>::max()) {
+  return integer<T>(member(object, field), field, lo, hi);
+}
+
+Result<std::string> text_member(const Json &object, const std::string &field, std::size_t max) {
+  const auto &v = member(object, field);
+  if (!v.is_string())
+    return fail(ErrorKind::system, "'" + field + "' is " + what_is(v) + ", not a string");
+  const auto &s = v.get_ref<const std::string &>();
+  if (s.size() > max)
+    return fail(ErrorKind::system, "'" + field + "' has " + std::to_string(s.size()) +
+                                       " characters, more than " + std::to_string(max));
+  return s;
+}
+
+// "" for an address the relay leaves to the kernel ("local" without --local).
+Result<util::IpAddr> address_member(const Json &object, const std::string &field,
+                                    bool may_be_empty) {
+  FOUCTL_TRY_ASSIGN(auto s, text_member(object, field, k_max_address));
+  if (s.empty() && may_be_empty)
+    return util::IpAddr{};
+  auto a = util::parse_addr(s);
+  if (!a)
+    return fail(ErrorKind::system, "'" + field + "' is not an address: " + a.error().message);
+  return *a;
+}
+
+util::Status read_counters(const Json &c, TunnelStatus &s) {
+  if (!c.is_object())
+    return fail(ErrorKind::system, "'counters' is " + what_is(c) + ", not an object");
+  FOUCTL_TRY_ASSIGN(s.counters.rx_packets, integer_member<std::uint64_t>(c, "rx_packets"));
+  FOUCTL_TRY_ASSIGN(s.counters.rx_bytes, integer_member<std::uint64_t>(c, "rx_bytes"));
+  FOUCTL_TRY_ASSIGN(s.counters.tx_packets, integer_member<std::uint64_t>(c, "tx_packets"));
+  FOUCTL_TRY_ASSIGN(s.counters.tx_bytes, integer_member<std::uint64_t>(c, "tx_bytes"));
+  return {};
+}
+
+util::Status read_drops(const Json &drops, TunnelStatus &s) {
+  if (!drops.is_object())
+    return fail(ErrorKind::system, "'drops' is " + what_is(drops) + ", not an object");
+  if (drops.size() > k_max_drop_reasons)
+    return fail(ErrorKind::system, "'drops' has " + std::to_string(drops.size()) +
+                                       " reasons, more than " + std::to_string(k_max_drop_reasons));
+  for (const auto &[reason, n] : drops.items()) {
+    if (reason.size() > k_max_word)
+      return fail(ErrorKind::system, "a drop reason has " + std::to_string(reason.size()) +
+                                         " characters, more than " + std::to_string(k_max_word));
+    FOUCTL_TRY_ASSIGN(auto count, integer<std::uint64_t>(n, "drops." + reason));
+    s.drops.emplace_back(reason, count);
+    // udp_send and too_big happen on the way out (TUN to UDP), the rest on the way in.
+    bool out = reason == "udp_send" || reason == "too_big";
+    auto &total = out ? s.counters.tx_dropped : s.counters.rx_dropped;
+    total += std::min(count, std::numeric_limits<std::uint64_t>::max() - total); // saturates
+  }
+  return {};
+}
+
+util::Status read_status(const Json &j, TunnelStatus &s) {
+  // The caller takes the relay's pid from its socket (SO_PEERCRED); a reply that still
+  // carries one must carry a possible one.
+  if (j.contains("pid")) {
+    FOUCTL_TRY_ASSIGN(s.pid, integer_member<int>(j, "pid", 1));
+  }
+  FOUCTL_TRY_ASSIGN(s.uid, integer_member<unsigned>(j, "uid"));
+  FOUCTL_TRY_ASSIGN(s.rx_port, integer_member<std::uint16_t>(j, "rx_port", 1));
+  FOUCTL_TRY_ASSIGN(s.tx_port, integer_member<std::uint16_t>(j, "tx_port", 1));
+  FOUCTL_TRY_ASSIGN(s.peer, address_member(j, "peer", false));
+  FOUCTL_TRY_ASSIGN(s.local, address_member(j, "local", true));
+  FOUCTL_TRY_ASSIGN(s.mtu,
+                    integer_member<std::uint32_t>(j, "mtu", config::k_min_mtu, config::k_max_mtu));
+  FOUCTL_TRY_ASSIGN(s.framing, text_member(j, "framing", k_max_word));
+  FOUCTL_TRY_ASSIGN(s.tun_device, text_member(j, "tun_device", IFNAMSIZ - 1));
+  const auto &fixed = member(j, "peer_port_fixed");
+  if (!fixed.is_boolean())
+    return fail(ErrorKind::system,
+                "'peer_port_fixed' is " + what_is(fixed) + ", not true or false");
+  s.peer_port_fixed = fixed.get<bool>();
+  FOUCTL_TRY(read_counters(member(j, "counters"), s));
+  // Relays from before checksum completion do not report it.
+  if (j.contains("checksums_completed")) {
+    FOUCTL_TRY_ASSIGN(s.checksums_completed,
+                      integer_member<std::uint64_t>(j, "checksums_completed"));
+  }
+  return read_drops(member(j, "drops"), s);
+}
+
+} // namespace
+
 Result<TunnelStatus> parse_relay_status(const std::string &name, const std::string &text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return fail(ErrorKind::system, "relay '" + name + "' answered with something unreadable");
   TunnelStatus s;
-  try {
-    s.name = name;
-    s.mode = "userspace";
-    s.up = true;
-    s.pid = j.at("pid").get<int>();
-    s.uid = j.at("uid").get<unsigned>();
-    s.rx_port = j.at("rx_port").get<std::uint16_t>();
-    s.tx_port = j.at("tx_port").get<std::uint16_t>();
-    s.rx_port_open = true;
-    if (auto p = util::parse_addr(j.at("peer").get<std::string>()))
-      s.peer = *p;
-    if (auto l = util::parse_addr(j.at("local").get<std::string>()))
-      s.local = *l;
-    s.mtu = j.at("mtu").get<std::uint32_t>();
-    s.framing = j.at("framing").get<std::string>();
-    s.tun_device = j.at("tun_device").get<std::string>();
-    s.peer_port_fixed = j.at("peer_port_fixed").get<bool>();
-    const auto &c = j.at("counters");
-    s.counters.rx_packets = c.at("rx_packets").get<std::uint64_t>();
-    s.counters.rx_bytes = c.at("rx_bytes").get<std::uint64_t>();
-    s.counters.tx_packets = c.at("tx_packets").get<std::uint64_t>();
-    s.counters.tx_bytes = c.at("tx_bytes").get<std::uint64_t>();
-    for (const auto &[reason, n] : j.at("drops").items()) {
-      s.drops.emplace_back(reason, n.get<std::uint64_t>());
-      // udp_send and too_big happen on the way out (TUN to UDP), the rest on the way in.
-      bool out = reason == "udp_send" || reason == "too_big";
-      (out ? s.counters.tx_dropped : s.counters.rx_dropped) += n.get<std::uint64_t>();
-    }
-  } catch (const nlohmann::json::exception &e) {
-    return fail(ErrorKind::system, "relay '" + name + "' sent incomplete status: " + e.what());
+  s.name = name;
+  s.mode = "userspace";
+  s.up = true;
+  s.rx_port_open = true;
+  if (auto ok = read_status(j, s); !ok) {
+    auto e = ok.error();
+    e.message = "relay '" + name + "' sent a status fouctl cannot use: " + e.message;
+    return tl::unexpected(std::move(e));
   }
   return s;
 }
