@@ -61,7 +61,7 @@ util::Result<config::Config> load_config_file(const std::string &path, std::ostr
   if (parsed.config)
     return std::move(*parsed.config);
   print(parsed.errors, path, verb, err);
-  auto n = parsed.errors.size();
+  auto n = parsed.error_count; // all of them, also those past the listed first ones
   return fail(ErrorKind::usage, "invalid configuration: " + std::to_string(n) +
                                     (n == 1 ? " error" : " errors") + " in '" + path +
                                     "'; nothing was changed");

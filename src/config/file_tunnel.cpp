@@ -144,6 +144,14 @@ bool read_mode(At at, const Json &v) {
   return true;
 }
 
+bool read_offload(At at, const Json &v) {
+  auto offload = parse_offload(text(v));
+  if (!offload)
+    return bad(at, offload.error());
+  at.t.spec.offload = *offload;
+  return true;
+}
+
 bool read_framing(At at, const Json &v) {
   auto framing = parse_framing(text(v));
   if (!framing)
@@ -214,6 +222,7 @@ constexpr TunnelKey k_tunnel_keys[] = {
     {"addresses", Type::strings, read_addresses, nullptr, false},
     {"mtu", Type::integer, read_mtu, nullptr, false},
     {"mode", Type::string, read_mode, nullptr, true},
+    {"offload", Type::string, read_offload, nullptr, false},
     {"framing", Type::string, read_framing, nullptr, false},
     {"tun_device", Type::string, read_tun_device, nullptr, false},
     {"peer_port_fixed", Type::boolean, read_peer_port_fixed, nullptr, false},

@@ -30,6 +30,8 @@ std::string write_config(const std::vector<TunnelSpec> &tunnels) {
       j["mtu"] = t.mtu;
     if (t.mode != defaults.mode)
       j["mode"] = to_string(t.mode);
+    if (t.offload != defaults.offload)
+      j["offload"] = to_string(t.offload);
     if (t.framing != defaults.framing)
       j["framing"] = to_string(t.framing);
     if (!t.tun_device.empty())

@@ -139,6 +139,9 @@ util::Status validate(const TunnelSpec &s) {
     if (a.addr.is_unspecified() || a.addr.is_multicast())
       return fail(ErrorKind::usage, "address '" + a.to_string() + "' is not a unicast address");
   bool relay_only = s.framing != Framing::raw || !s.tun_device.empty() || s.peer_port_fixed;
+  if (s.offload != Offload::automatic && (relay_only || s.mode == Mode::userspace))
+    return fail(ErrorKind::usage, "--offload is a setting of kernel tunnels; the userspace relay "
+                                  "finishes checksums itself");
   if (relay_only && s.mode == Mode::kernel)
     return fail(ErrorKind::usage,
                 "--framing, --tun-device and --peer-port-fixed need the userspace relay, "

@@ -188,7 +188,7 @@ TEST_SUITE("config::file") {
     CHECK(errors_of(one_tunnel(R"(, "colour": "blue")")) ==
           Errors{{"/tunnels/0/colour",
                   "unknown key 'colour'; a tunnel has name, rx_port, tx_port, peer, local, "
-                  "routes, addresses, mtu, mode, framing, tun_device and peer_port_fixed"}});
+                  "routes, addresses, mtu, mode, offload, framing, tun_device and peer_port_fixed"}});
     CHECK(errors_of(R"({"version": 1, "tunnel": []})") ==
           Errors{{"/tunnel", "unknown key 'tunnel'; did you mean 'tunnels'?"}});
     CHECK(errors_of(R"({"version": 1, "tunnels": [], "comment": "x"})") ==
@@ -296,5 +296,28 @@ TEST_SUITE("config::write_config") {
     CHECK(short_text.find("mtu") == std::string::npos);
     CHECK(short_text.find("mode") == std::string::npos);
     CHECK(config::parse_config(short_text).config->tunnels[0] == plain);
+  }
+}
+
+TEST_SUITE("config::file") {
+  TEST_CASE("offload: auto, on or off, for kernel tunnels only, written back") {
+    auto ok = config::parse_config(
+        R"({"version": 1, "tunnels": [{"rx_port": 2001, "tx_port": 2002, "routes": ["10.0.2.2/32"],)"
+        R"( "offload": "on"}]})");
+    REQUIRE(ok.config);
+    CHECK(ok.config->tunnels[0].offload == config::Offload::on);
+    CHECK(config::write_config(ok.config->tunnels).find(R"("offload": "on")") != std::string::npos);
+    auto bad = config::parse_config(
+        R"({"version": 1, "tunnels": [{"rx_port": 2001, "tx_port": 2002, "routes": ["10.0.2.2/32"],)"
+        R"( "offload": "maybe"}]})");
+    REQUIRE_FALSE(bad.config);
+    REQUIRE(bad.errors.size() == 1);
+    CHECK(bad.errors[0].location == "/tunnels/0/offload");
+    CHECK(bad.errors[0].message == "offload must be auto, on or off, not 'maybe'");
+    auto relay = config::parse_config(
+        R"({"version": 1, "tunnels": [{"rx_port": 2001, "tx_port": 2002, "routes": ["10.0.2.2/32"],)"
+        R"( "mode": "userspace", "offload": "off"}]})");
+    REQUIRE_FALSE(relay.config);
+    CHECK(relay.errors[0].message.find("offload is a setting of kernel tunnels") != std::string::npos);
   }
 }
