@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -220,6 +221,16 @@ Status UserspaceBackend::preflight(const config::TunnelSpec &spec) {
 Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunOptions &opt,
                                  Reporter &reporter, bool &changed) {
   changed = false;
+  if (opt.foreground) {
+    // A SIGINT or SIGTERM during setup must take the finished tunnel down, not kill this
+    // process with its routes half made: held pending from now on, the relay's signalfd
+    // reads it as soon as it runs (run_relay blocks the same set).
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP})
+      sigaddset(&sigs, sig);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  }
   FOUCTL_TRY_ASSIGN(auto obs, observe());
   const bool external = !spec.tun_device.empty();
 
