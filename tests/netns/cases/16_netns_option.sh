@@ -39,9 +39,17 @@ same_snapshot /tmp/"$ns".before /tmp/"$ns".after
 
 log "the lock is per namespace: -n waits for a holder in the same namespace only"
 lockfile=$(fouctl_rundir "$ns")/lock
-mkdir -p "$(dirname "$lockfile")"
-chmod 0700 /run/fouctl/ns "$(dirname "$lockfile")"
-flock "$lockfile" sleep 30 &
+[[ -d /run/fouctl/ns ]] || install -d -m 0700 /run/fouctl/ns
+install -d -m 0700 "$(dirname "$lockfile")"
+: >>"$lockfile"
+# The holder is one process (the subshell becomes sleep, keeping the locked descriptor),
+# so that killing it releases the lock: namespace inodes are reused, and a lock left
+# held would stall a later case whose namespace gets this one's directory.
+(
+    exec 9<"$lockfile"
+    flock 9
+    exec sleep 30
+) &
 holder=$!
 on_exit kill "$holder"
 for ((i = 0; i < 50; i++)); do
