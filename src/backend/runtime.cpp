@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -167,10 +168,23 @@ std::optional<RuntimeDir> user_runtime_dir(uid_t uid) {
 Result<NamespaceLock>
 NamespaceLock::acquire(std::chrono::milliseconds timeout,
                        const std::function<void(const std::string &holder)> &on_wait) {
-  FOUCTL_TRY_ASSIGN(auto dir, runtime_dir(true));
-  FOUCTL_TRY_ASSIGN(auto lock, util::FileLock::acquire(dir.ns_dir + "/lock", 0600, timeout, on_wait)
-                                   .map_error(util::context("taking the namespace lock")));
-  return NamespaceLock(std::move(lock), std::move(dir));
+  // The holder before us may remove the directory as it leaves (see ~NamespaceLock): then
+  // the lock file cannot be opened again, and the directory is made anew.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (int attempt = 0;; ++attempt) {
+    auto made = runtime_dir(true);
+    if (!made && made.error().errnum == ENOENT && attempt < 20)
+      continue; // removed between two of its mkdirs
+    FOUCTL_TRY_ASSIGN(auto dir, std::move(made));
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    auto lock = util::FileLock::acquire(dir.ns_dir + "/lock", 0600,
+                                        std::max(left, std::chrono::milliseconds(0)), on_wait);
+    if (lock)
+      return NamespaceLock(std::move(*lock), std::move(dir));
+    if (lock.error().errnum != ENOENT || attempt >= 20)
+      return tl::unexpected(util::context("taking the namespace lock")(lock.error()));
+  }
 }
 
 NamespaceLock::~NamespaceLock() {
