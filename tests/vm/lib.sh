@@ -243,3 +243,24 @@ user_rundir() {
     install -d -m 0700 -o "$1" "$dir"
     on_exit rm -rf "$dir"
 }
+
+# tcp_each_way NS_A ADDR_A NS_B ADDR_B [MIB]: sends MIB (default 4) MiB of random data over
+# TCP from NS_A to ADDR_B and from NS_B to ADDR_A, and fails unless each arrives with the
+# same sha256.
+tcp_each_way() {
+    local mib=${5:-4} want dir from to addr sink
+    check dd if=/dev/urandom of=/tmp/in bs=1M count="$mib" status=none
+    want=$(sha256sum </tmp/in)
+    for dir in "$1:$3:$4" "$3:$1:$2"; do
+        IFS=: read -r from to addr <<<"$dir"
+        rm -f /tmp/out
+        ip netns exec "$to" timeout 60 socat -u "TCP-LISTEN:9000,bind=$addr,reuseaddr" CREATE:/tmp/out &
+        sink=$!
+        on_exit kill "$sink"
+        wait_tcp_port "$to" 9000
+        check in_ns "$from" timeout 60 socat -u OPEN:/tmp/in "TCP:$addr:9000"
+        wait "$sink" || fail "the receiving socat in $to failed"
+        [[ $(sha256sum </tmp/out) == "$want" ]] || fail "$from -> $to: checksums differ"
+        echo "$from -> $to: $mib MiB, sha256 matches"
+    done
+}

@@ -24,20 +24,7 @@ ip netns exec hostb ethtool -k ipfou 2>/dev/null | grep -E '^tx-checksumming' ||
 ping_all hosta 10.11.0.2
 ping_all hostb 10.11.0.1
 
-check dd if=/dev/urandom of=/tmp/in bs=1M count=4 status=none
-want=$(sha256sum </tmp/in)
-for dir in hosta:hostb:10.11.0.2 hostb:hosta:10.11.0.1; do
-    IFS=: read -r from to addr <<<"$dir"
-    rm -f /tmp/out
-    ip netns exec "$to" timeout 60 socat -u "TCP-LISTEN:9000,bind=$addr,reuseaddr" CREATE:/tmp/out &
-    sink=$!
-    on_exit kill "$sink"
-    wait_tcp_port "$to" 9000
-    check in_ns "$from" timeout 60 socat -u OPEN:/tmp/in "TCP:$addr:9000"
-    wait "$sink" || fail "the receiving socat in $to failed"
-    [[ $(sha256sum </tmp/out) == "$want" ]] || fail "$from -> $to: checksums differ"
-    echo "$from -> $to: 4 MiB, sha256 matches"
-done
+tcp_each_way hosta 10.11.0.1 hostb 10.11.0.2
 st=$(in_ns hosta fouctl status --json)
 completed=$(jq '.tunnels[0].relay.checksums_completed' <<<"$st")
 drops=$(jq '[.tunnels[0].relay.drops[]] | add' <<<"$st")
