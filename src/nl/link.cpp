@@ -69,8 +69,9 @@ static Status put_ipip_linkinfo(Message &m, const IptunParams &t) {
 
 Result<Message> build_ipip_create(const IpipLinkSpec &s) {
   // EXCL: never change an existing device by accident; the kernel would otherwise update
-  // a same-named ipip device in place and zero every attribute we left out.
-  FOUCTL_TRY_ASSIGN(auto m, link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0));
+  // a same-named ipip device in place and zero every attribute we left out. ECHO: from
+  // Linux 6.3 the kernel answers with the new device (its ifindex); older ones ignore it.
+  FOUCTL_TRY_ASSIGN(auto m, link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, 0));
   FOUCTL_TRY(m.put_string(IFLA_IFNAME, s.name));
   if (s.mtu != 0)
     FOUCTL_TRY(m.put_u32(IFLA_MTU, s.mtu));
@@ -197,8 +198,12 @@ Status ipip_change(Socket &rt, int ifindex, const IptunParams &tunnel) {
 
 Result<LinkInfo> ipip_create(Socket &rt, const IpipLinkSpec &spec) {
   FOUCTL_TRY_ASSIGN(auto m, build_ipip_create(spec));
-  FOUCTL_TRY(rt.request(m));
-  // The ACK carries no ifindex (6.1 does not echo RTM_NEWLINK): ask for this one link.
+  FOUCTL_TRY_ASSIGN(auto replies, rt.request(m));
+  for (const auto &r : replies)
+    if (r.type() == RTM_NEWLINK)
+      if (auto l = parse_link(r); l && l->name == spec.name && l->ifindex > 0)
+        return l;
+  // No echo (before 6.3): the ACK carries no ifindex, so ask for this one link.
   return link_get(rt, spec.name);
 }
 

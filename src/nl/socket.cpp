@@ -3,10 +3,10 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/time.h>
 
 #include <cerrno>
-#include <cstdlib>
 
 #include <netlink/errno.h>
 #include <netlink/genl/genl.h>
@@ -46,7 +46,6 @@ Result<Socket> Socket::open(int protocol) {
   int rc = protocol == NETLINK_GENERIC ? genl_connect(raw) : nl_connect(raw, protocol);
   if (rc < 0)
     return fail(ErrorKind::system, std::string("opening a netlink socket failed: ") + nl_geterror(rc));
-  nl_socket_enable_msg_peek(raw); // dumps can exceed the default buffer
   int fd = nl_socket_get_fd(raw);
   int one = 1;
   // Ask for the kernel's explanation text, and do not echo our request back in errors.
@@ -70,18 +69,38 @@ Result<std::vector<Reply>> Socket::request(Message &msg) {
   ReplyCollector collector(seq);
   for (;;) {
     sockaddr_nl from{};
-    unsigned char *buf = nullptr;
-    int n = nl_recv(m_sock.get(), &from, &buf, nullptr);
-    std::unique_ptr<unsigned char, decltype(&std::free)> owner(buf, &std::free);
-    if (n <= 0) {
-      int e = n == 0 ? EIO : errno;
-      return fail_errno("receiving a netlink reply failed", e == 0 ? ETIMEDOUT : e);
-    }
+    FOUCTL_TRY_ASSIGN(std::size_t n, receive(from));
     if (!from_kernel(from))
       continue; // not an answer, whatever it says
-    FOUCTL_TRY_ASSIGN(bool done, collector.add_datagram({buf, static_cast<std::size_t>(n)}));
+    FOUCTL_TRY_ASSIGN(bool done, collector.add_datagram({m_buf.data(), n}));
     if (done)
       return collector.take();
+  }
+}
+
+Result<std::size_t> Socket::receive(sockaddr_nl &from) {
+  iovec iov{m_buf.data(), m_buf.size()};
+  msghdr mh{};
+  mh.msg_name = &from;
+  mh.msg_namelen = sizeof from;
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  for (;;) {
+    // One call per datagram: the buffer holds the largest one the kernel builds, so there
+    // is no need to peek at its size first. MSG_TRUNC makes the call return the real size.
+    ssize_t n = ::recvmsg(fd(), &mh, MSG_TRUNC);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return fail_errno("receiving a netlink reply failed",
+                        errno == EAGAIN || errno == EWOULDBLOCK ? ETIMEDOUT : errno);
+    if (static_cast<std::size_t>(n) > m_buf.size() || (mh.msg_flags & MSG_TRUNC) != 0)
+      return fail(ErrorKind::system, "a netlink reply of " + std::to_string(n) +
+                                          " bytes does not fit the " +
+                                          std::to_string(m_buf.size()) + "-byte buffer");
+    if (n == 0 && from_kernel(from))
+      return fail_errno("receiving a netlink reply failed", EIO);
+    return static_cast<std::size_t>(n);
   }
 }
 

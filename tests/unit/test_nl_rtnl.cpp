@@ -59,7 +59,7 @@ TEST_SUITE("nl::link") {
     auto m = nl::build_ipip_create(seed_link());
     REQUIRE(m);
     auto got = m->bytes();
-    auto want = unhex("a8 00 00 00  10 00 01 06  00 00 00 00  00 00 00 00" // NEWLINK, REQ|EXCL|CREATE
+    auto want = unhex("a8 00 00 00  10 00 09 06  00 00 00 00  00 00 00 00" // NEWLINK, REQ|ECHO|EXCL|CREATE
                       "00 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00" // ifinfomsg
                       "0c 00 03 00  66 6f 75 32  30 30 31 00"               // IFNAME "fou2001"
                       "08 00 04 00  64 00 00 00"                            // MTU 100

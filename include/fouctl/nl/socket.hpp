@@ -1,8 +1,11 @@
 #pragma once
 // A netlink socket (libnl) that sends one request and collects its replies, with the
 // kernel's extended-ACK text attached to any error. Every receive is bounded by a timeout.
+#include <cstdint>
 #include <memory>
 #include <vector>
+
+#include <linux/netlink.h>
 
 #include <netlink/socket.h>
 
@@ -26,8 +29,17 @@ public:
   [[nodiscard]] int fd() const { return nl_socket_get_fd(m_sock.get()); }
 
 private:
-  explicit Socket(nl_sock *s) : m_sock(s, &nl_socket_free) {}
+  // The kernel builds a dump datagram of at most 32 KiB (the size it learns from our
+  // receive buffer, capped there), and a single answer (one link, one family) is far
+  // smaller; a datagram that would not fit is an error, never silently cut.
+  static constexpr std::size_t k_buffer_size = 64 * 1024;
+
+  explicit Socket(nl_sock *s) : m_sock(s, &nl_socket_free), m_buf(k_buffer_size) {}
+  // One datagram into m_buf: its length, and its sender in `from`.
+  Result<std::size_t> receive(sockaddr_nl &from);
+
   std::unique_ptr<nl_sock, decltype(&nl_socket_free)> m_sock;
+  std::vector<std::uint8_t> m_buf;
 };
 
 } // namespace fouctl::nl
