@@ -65,6 +65,7 @@ ensure_tools() {
         [ip]=iproute2 [ping]=iputils-ping [socat]=socat [cpio]=cpio
         [depmod]=kmod [gzip]=gzip [timeout]=coreutils [ldd]=libc-bin
         [dpkg]=dpkg [apt-get]=apt [apt-cache]=apt [jq]=jq [iperf3]=iperf3 [ethtool]=ethtool
+        [strace]=strace
     )
     local cmd missing=() pkgs=()
     for cmd in "${!pkg_of[@]}"; do
@@ -199,7 +200,7 @@ build_initrd() {
     ln -s usr/lib64 "$root/lib64"
     ln -s ../run "$root/var/run"
 
-    for bin in bash timeout ping socat jq busybox iperf3 ethtool; do
+    for bin in bash timeout ping socat jq busybox iperf3 ethtool strace; do
         copy_with_libs "$root" "$(command -v "$bin")" "/usr/bin/$bin"
     done
     copy_with_libs "$root" "$(command -v ip)" /usr/sbin/ip
