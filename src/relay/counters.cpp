@@ -35,6 +35,7 @@ CounterSnapshot snapshot(const Counters &c) {
   s.tx_packets = c.tx_packets.load(relaxed);
   s.tx_bytes = c.tx_bytes.load(relaxed);
   s.rx_csum_completed = c.rx_csum_completed.load(relaxed);
+  s.tx_fragmented = c.tx_fragmented.load(relaxed);
   for (std::size_t i = 0; i < k_drop_reasons; ++i)
     s.drops[i] = c.drops[i].load(relaxed);
   return s;

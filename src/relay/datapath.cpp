@@ -1,5 +1,6 @@
 // The relay's per-packet work: UDP -> TUN (recvmmsg, validate, write) and TUN -> UDP (read,
 // validate, frame, sendmmsg). Nothing here allocates unless the log callback is set.
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +21,12 @@ using namespace detail;
 namespace {
 
 constexpr std::string_view k_tun_label = "tun"; // the "from" of TUN-side drops in log lines
+constexpr std::uint32_t k_ipv6_min_mtu = 1280;  // RFC 8200: every IPv6 link carries this
+
+// IPv4 without DF (check_inner_packet has seen at least a whole header).
+bool may_fragment(std::span<const std::uint8_t> pkt) {
+  return ip_version(pkt) == 4 && pkt.size() >= 20 && (load_be16(&pkt[6]) & 0x4000) == 0;
+}
 
 } // namespace
 
@@ -110,7 +117,10 @@ util::Status Engine::Loop::tun_to_udp() {
       continue;
     }
     if (pkt.size() > m_cfg.mtu) {
-      answer_too_big(pkt, m_cfg.mtu);
+      // The device's MTU was raised by hand past the relay's: what the kernel would have
+      // fragmented before the TUN is fragmented here, the rest answered.
+      if (!(may_fragment(pkt) && send_fragments(pkt, std::min(m_cfg.mtu, path_mtu_for_inner()))))
+        answer_too_big(pkt, m_cfg.mtu);
       continue;
     }
     std::uint8_t *start = slot + k_headroom - overhead;
@@ -158,7 +168,16 @@ util::Status Engine::Loop::flush_tx() {
     if (err == EMSGSIZE) { // over the path MTU (DF set by tune_udp_socket) or 64 KiB
       if (!path_mtu)
         path_mtu = path_mtu_for_inner();
-      answer_too_big(pkt, *path_mtu);
+      // Without DF a kernel tunnel's stack fragments the inner packet; so does the relay.
+      // IPv6 may not be fragmented on the way and no IPv6 link is below 1280 bytes: a
+      // packet up to that goes out in outer fragments, as sit does on such a path, and
+      // a larger one is told 1280 at least. Otherwise the sender learns the path MTU from
+      // the ICMP answer.
+      if (ip_version(pkt) == 6 && pkt.size() <= k_ipv6_min_mtu) {
+        send_outer_fragments(iov, pkt.size());
+      } else if (!(may_fragment(pkt) && send_fragments(pkt, *path_mtu))) {
+        answer_too_big(pkt, ip_version(pkt) == 6 ? std::max(*path_mtu, k_ipv6_min_mtu) : *path_mtu);
+      }
     } else if (is_fatal(err)) {
       status = fail_errno("sending on the relay's UDP socket failed", err);
       break;
@@ -187,6 +206,61 @@ std::uint32_t Engine::Loop::path_mtu_for_inner() {
                               static_cast<std::uint32_t>(framing_overhead(m_cfg.framing));
   const std::uint32_t mtu = *pmtu > outer ? *pmtu - outer : 0;
   return std::max<std::uint32_t>(68, std::min(mtu, limit)); // 68: the IPv4 minimum MTU
+}
+
+void Engine::Loop::send_outer_fragments(const iovec &datagram, std::size_t inner_len) {
+  // DF off for this one datagram only: the kernel then fragments the outer packet.
+  const bool v6 = m_cfg.peer.ss_family == AF_INET6;
+  const int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  const int name = v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER;
+  int dont = v6 ? IPV6_PMTUDISC_DONT : IP_PMTUDISC_DONT;
+  int again = v6 ? IPV6_PMTUDISC_DO : IP_PMTUDISC_DO;
+  bool sent = ::setsockopt(m_cfg.udp_fd, level, name, &dont, sizeof dont) == 0 &&
+              ::sendto(m_cfg.udp_fd, datagram.iov_base, datagram.iov_len, MSG_DONTWAIT,
+                       reinterpret_cast<const sockaddr *>(&m_cfg.peer), m_cfg.peer_len) >= 0;
+  const int err = errno;
+  (void)::setsockopt(m_cfg.udp_fd, level, name, &again, sizeof again);
+  if (!sent) {
+    drop(DropReason::udp_send, datagram.iov_len, k_tun_label,
+         m_cfg.log ? fmt::format(" ({})", std::strerror(err)) : std::string());
+    return;
+  }
+  if (m_cfg.log)
+    m_cfg.log(fmt::format("> {} bytes to {} (in outer fragments)", datagram.iov_len, m_peer_text));
+  bump(m_counters.tx_packets);
+  bump(m_counters.tx_bytes, inner_len);
+  bump(m_counters.tx_fragmented);
+}
+
+bool Engine::Loop::send_fragments(std::span<const std::uint8_t> pkt, std::uint32_t mtu) {
+  auto fragmenter = Ipv4Fragmenter::start(pkt, mtu);
+  if (!fragmenter)
+    return false;
+  if (!m_frag)
+    m_frag = std::make_unique_for_overwrite<std::uint8_t[]>(k_slot);
+  const std::size_t overhead = framing_overhead(m_cfg.framing);
+  std::uint8_t *buf = m_frag.get();
+  std::size_t pieces = 0;
+  for (std::size_t n; (n = fragmenter->next({buf + overhead, k_slot - overhead})) > 0; ++pieces) {
+    if (overhead != 0) {
+      auto pi = tun_pi_header({buf + overhead, n}); // IPv4: always present
+      std::memcpy(buf, pi->data(), k_tun_pi_len);
+    }
+    if (::sendto(m_cfg.udp_fd, buf, n + overhead, MSG_DONTWAIT,
+                 reinterpret_cast<const sockaddr *>(&m_cfg.peer), m_cfg.peer_len) < 0) {
+      // The rest would be useless to the receiver's reassembly: the packet is lost.
+      drop(DropReason::udp_send, pkt.size(), k_tun_label,
+           m_cfg.log ? fmt::format(" (fragment {}: {})", pieces + 1, std::strerror(errno))
+                     : std::string());
+      return true;
+    }
+    if (m_cfg.log)
+      m_cfg.log(fmt::format("> {} bytes to {} (fragment {})", n + overhead, m_peer_text, pieces + 1));
+  }
+  bump(m_counters.tx_packets);
+  bump(m_counters.tx_bytes, pkt.size());
+  bump(m_counters.tx_fragmented);
+  return true;
 }
 
 void Engine::Loop::answer_too_big(std::span<const std::uint8_t> pkt, std::uint32_t mtu) {

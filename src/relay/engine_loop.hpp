@@ -78,6 +78,8 @@ private:
   util::Status tun_to_udp();
   util::Status flush_tx();
   void answer_too_big(std::span<const std::uint8_t> pkt, std::uint32_t mtu);
+  bool send_fragments(std::span<const std::uint8_t> pkt, std::uint32_t mtu);
+  void send_outer_fragments(const iovec &datagram, std::size_t inner_len);
   std::uint32_t path_mtu_for_inner();
   void drop(DropReason r, std::size_t bytes, std::string_view from, std::string_view note = {});
 
@@ -100,6 +102,8 @@ private:
   std::size_t m_tx_next = 0;  // first message not yet sent
 
   std::array<std::uint8_t, k_icmp_max_reply> m_icmp{};
+  // One fragment at a time (send_fragments), allocated on first use.
+  std::unique_ptr<std::uint8_t[]> m_frag;
 };
 
 } // namespace fouctl::relay

@@ -37,9 +37,9 @@ std::string status_json(const RelayProcess &p, const Counters &c) {
                          s.drops[i]);
   return fmt::format("{{\"pid\":{},\"uid\":{},{},\"counters\":{{\"rx_packets\":{},\"rx_bytes\":{},"
                      "\"tx_packets\":{},\"tx_bytes\":{}}},\"checksums_completed\":{},"
-                     "\"drops\":{{{}}}}}",
+                     "\"fragmented\":{},\"drops\":{{{}}}}}",
                      ::getpid(), ::getuid(), p.status_extra, s.rx_packets, s.rx_bytes,
-                     s.tx_packets, s.tx_bytes, s.rx_csum_completed, drops);
+                     s.tx_packets, s.tx_bytes, s.rx_csum_completed, s.tx_fragmented, drops);
 }
 
 } // namespace

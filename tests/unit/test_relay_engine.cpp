@@ -348,9 +348,18 @@ TEST_CASE("a packet over the MTU is answered with ICMP into the TUN and counted 
   CHECK(r.drops_reach(DropReason::too_big, 1));
   CHECK_FALSE(recv_within(r.peer.get(), k_quiet_ms));
 
-  r.send_tun(ipv4(1200, 13, false)); // no DF: counted, not answered
-  CHECK(r.drops_reach(DropReason::too_big, 2));
+  // No DF: fragmented as the kernel would have done before the TUN (976 + 204 data bytes).
+  r.send_tun(ipv4(1200, 13, false));
+  auto first = recv_within(r.peer.get(), k_wait_ms);
+  auto second = recv_within(r.peer.get(), k_wait_ms);
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(first->size() == 996);
+  CHECK(load_be16(&(*first)[6]) == 0x2000); // MF, offset 0
+  CHECK(second->size() == 224);
+  CHECK(load_be16(&(*second)[6]) == 976 / 8);
   CHECK_FALSE(recv_within(r.tun_test.get(), k_quiet_ms));
+  CHECK(r.drops_reach(DropReason::too_big, 1));
   r.send_tun(ipv4(1000, 14)); // exactly the MTU passes
   CHECK(recv_within(r.peer.get(), k_wait_ms));
 }

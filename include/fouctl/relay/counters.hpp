@@ -36,6 +36,9 @@ struct Counters {
   // UDP -> TUN packets whose TCP/UDP checksum the sender left for hardware and the relay
   // completed (complete_partial_checksum)
   std::atomic<std::uint64_t> rx_csum_completed{0};
+  // TUN -> UDP IPv4 packets without DF that did not fit the path and went out as fragments
+  // (each is also one of tx_packets)
+  std::atomic<std::uint64_t> tx_fragmented{0};
   std::array<std::atomic<std::uint64_t>, k_drop_reasons> drops{};
 
   std::atomic<std::uint64_t> &drop(DropReason r) { return drops[static_cast<std::size_t>(r)]; }
@@ -54,6 +57,7 @@ struct CounterSnapshot {
   std::uint64_t rx_packets = 0, rx_bytes = 0;
   std::uint64_t tx_packets = 0, tx_bytes = 0;
   std::uint64_t rx_csum_completed = 0;
+  std::uint64_t tx_fragmented = 0;
   std::array<std::uint64_t, k_drop_reasons> drops{};
 
   [[nodiscard]] std::uint64_t drop(DropReason r) const {

@@ -74,6 +74,31 @@ std::uint16_t checksum_finish(std::uint32_t sum);
 // it wrote a checksum.
 bool complete_partial_checksum(std::span<std::uint8_t> pkt);
 
+// Cuts an IPv4 packet without DF into fragments of at most `mtu` bytes, as a router does
+// (RFC 791): the first carries all options, later ones only those with the "copied" bit;
+// data ends on 8-byte boundaries except in the last piece; a fragment of a fragment keeps
+// the original's offset and MF bit. Used for packets a kernel tunnel would fragment: inner
+// IPv4 without DF that does not fit the path.
+class Ipv4Fragmenter {
+public:
+  // nullopt when `pkt` is not a whole IPv4 packet (check_inner_packet's rules), has DF
+  // set, already fits `mtu`, has options that do not parse, or `mtu` leaves no room for 8
+  // data bytes after a header.
+  static std::optional<Ipv4Fragmenter> start(std::span<const std::uint8_t> pkt, std::uint32_t mtu);
+  // Writes the next fragment into `out` (at least `mtu` bytes) and returns its length; 0
+  // when every fragment was written (or `out` is too small). `pkt` must stay valid.
+  std::size_t next(std::span<std::uint8_t> out);
+
+private:
+  Ipv4Fragmenter() = default;
+  std::span<const std::uint8_t> m_pkt;
+  std::size_t m_hlen = 0;
+  std::array<std::uint8_t, 40> m_later_options{};
+  std::size_t m_later_options_len = 0;
+  std::size_t m_mtu = 0, m_first_room = 0, m_later_room = 0;
+  std::size_t m_done = 0; // data bytes already written
+};
+
 // Big-endian loads and stores on byte spans (the caller checks the bounds).
 inline std::uint16_t load_be16(const std::uint8_t *p) {
   return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
