@@ -41,6 +41,7 @@ plan::TunnelState to_state(const TunnelStatus &s, config::Mode mode) {
   spec.mtu = s.mtu;
   spec.routes = s.owned_routes;
   spec.addresses = without_link_local(s.addresses);
+  t.down = !s.up;
   // Unreadable (no such ioctl): `automatic` never equals a resolved wish, so apply sets it.
   if (mode == config::Mode::kernel && s.offload)
     spec.offload = *s.offload ? config::Offload::on : config::Offload::off;
@@ -48,8 +49,12 @@ plan::TunnelState to_state(const TunnelStatus &s, config::Mode mode) {
     spec.framing = s.framing == "tun-pi" ? config::Framing::tun_pi : config::Framing::raw;
     spec.tun_device = s.tun_device;
     spec.peer_port_fixed = s.peer_port_fixed;
-    if (!spec.tun_device.empty())
+    if (!spec.tun_device.empty()) {
       spec.addresses.clear(); // the user's device: its addresses are not fouctl's
+      spec.mtu = s.relay_mtu; // nor its MTU
+    } else if (s.relay_mtu != s.mtu) {
+      t.relay_mtu = s.relay_mtu;
+    }
   }
   for (const auto &r : s.routes)
     if (std::find(s.owned_routes.begin(), s.owned_routes.end(), r) == s.owned_routes.end())
@@ -133,6 +138,13 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
     FOUCTL_TRY(nl::link_set(rt, ifindex, std::nullopt, mark, std::nullopt));
     return refresh(live, obs);
   }
+  case ActionKind::link_up:
+  case ActionKind::link_down: {
+    FOUCTL_TRY_ASSIGN(int ifindex, need_link());
+    reporter.action(plan::describe(a));
+    FOUCTL_TRY(nl::link_set(rt, ifindex, std::nullopt, std::nullopt, a.kind == ActionKind::link_up));
+    return refresh(live, obs);
+  }
   case ActionKind::set_offload: {
     FOUCTL_TRY(need_link());
     reporter.action(plan::describe(a));
@@ -204,7 +216,8 @@ Status execute(Live &live, Observed &obs, const std::vector<plan::Action> &actio
     }
     auto err = r.error();
     err.context.push_back("applying '" + plan::describe(a) + "'");
-    reporter.note("rolling back " + std::to_string(done.size()) + " completed step(s)");
+    if (!done.empty())
+      reporter.note("rolling back " + std::to_string(done.size()) + " completed step(s)");
     (void)refresh(live, obs);
     for (auto it = done.rbegin(); it != done.rend(); ++it) {
       auto undo = plan::inverse(*it);

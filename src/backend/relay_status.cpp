@@ -137,6 +137,7 @@ util::Status read_status(const Json &j, TunnelStatus &s) {
   FOUCTL_TRY_ASSIGN(s.local, address_member(j, "local", true));
   FOUCTL_TRY_ASSIGN(s.mtu,
                     integer_member<std::uint32_t>(j, "mtu", config::k_min_mtu, config::k_max_mtu));
+  s.relay_mtu = s.mtu; // until the device's own is known (statuses)
   FOUCTL_TRY_ASSIGN(s.framing, text_member(j, "framing", k_max_word));
   FOUCTL_TRY_ASSIGN(s.tun_device, text_member(j, "tun_device", IFNAMSIZ - 1));
   const auto &fixed = member(j, "peer_port_fixed");
@@ -149,6 +150,9 @@ util::Status read_status(const Json &j, TunnelStatus &s) {
   if (j.contains("checksums_completed")) {
     FOUCTL_TRY_ASSIGN(s.checksums_completed,
                       integer_member<std::uint64_t>(j, "checksums_completed"));
+  }
+  if (j.contains("fragmented")) {
+    FOUCTL_TRY_ASSIGN(s.fragmented, integer_member<std::uint64_t>(j, "fragmented"));
   }
   return read_drops(member(j, "drops"), s);
 }
@@ -195,8 +199,11 @@ std::vector<TunnelStatus> UserspaceBackend::statuses(const std::vector<RelayRef>
     s->pid = client->pid(); // the authenticated peer, not what the answer says
     const auto *link = obs.link_by_name(s->tun_device.empty() ? ref.name : s->tun_device);
     if (link) {
+      // The kernel's objects are described by the kernel: a device set down, given
+      // another MTU or stripped of addresses by hand shows as such.
       s->ifindex = link->ifindex;
       s->up = link->is_up();
+      s->mtu = link->mtu;
       s->routes = obs.routes_through(link->ifindex);
       for (const auto &r : obs.routes_of(link->ifindex))
         s->owned_routes.push_back(r.dst);
@@ -232,7 +239,7 @@ std::vector<std::string> relay_differences(const config::TunnelSpec &spec,
   differ("transmit port", std::to_string(now.tx_port), std::to_string(spec.tx_port));
   differ("peer", now.peer.to_string(), spec.peer.to_string());
   differ("local", now.local.to_string(), spec.local.to_string());
-  differ("MTU", std::to_string(now.mtu), std::to_string(spec.mtu));
+  differ("MTU", std::to_string(now.relay_mtu ? now.relay_mtu : now.mtu), std::to_string(spec.mtu));
   differ("framing", now.framing, config::to_string(spec.framing));
   differ("TUN device", now.tun_device.empty() ? "its own" : now.tun_device,
          spec.tun_device.empty() ? "its own" : spec.tun_device);

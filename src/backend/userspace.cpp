@@ -11,9 +11,12 @@
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -150,6 +153,53 @@ Result<RelayIdentity> relay_identity() {
                                      "' and no unused uid to run the relay as");
 }
 
+// Whether this process may change the network (CAP_NET_ADMIN in its effective set): root,
+// or a user given the capability. Without it a relay can only use a TUN device made for
+// its user, with the routes that device's addresses already bring.
+bool may_admin_network() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (::syscall(SYS_capget, &header, data) != 0)
+    return ::geteuid() == 0;
+  return (data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32))) != 0;
+}
+
+// Whether a main-table route through `ifindex` sends all of `p` into the device.
+bool routed_into(const Observed &obs, int ifindex, const util::Prefix &p) {
+  return std::any_of(obs.routes.begin(), obs.routes.end(), [&](const nl::RouteInfo &r) {
+    return r.oif == ifindex && r.table == 254 && r.dst.addr.family == p.addr.family &&
+           r.dst.len <= p.len && r.dst.contains(p.addr);
+  });
+}
+
+// What an unprivileged `up` cannot do, said before anything is made.
+Status check_unprivileged(const config::TunnelSpec &spec, const Observed &obs) {
+  if (spec.tun_device.empty()) {
+    auto e = fail(ErrorKind::usage, "making a TUN device for the relay needs root (CAP_NET_ADMIN)");
+    e.value().hint = "run as root, or use --tun-device with a TUN device made for you (as root: "
+                     "'ip tuntap add dev tun0 mode tun user USER', an address whose subnet covers "
+                     "REMOTE, 'ip link set tun0 up')";
+    return e;
+  }
+  if (!spec.addresses.empty()) {
+    auto e = fail(ErrorKind::usage, "--address needs root (CAP_NET_ADMIN)");
+    e.value().hint = "give '" + spec.tun_device + "' its addresses as root, or run as root";
+    return e;
+  }
+  const auto *link = obs.link_by_name(spec.tun_device);
+  for (const auto &r : spec.routes)
+    if (link && !routed_into(obs, link->ifindex, r)) {
+      auto e = fail(ErrorKind::usage, "REMOTE " + r.to_string() + " is not routed into '" +
+                                          spec.tun_device +
+                                          "', and adding a route needs root (CAP_NET_ADMIN)");
+      e.value().hint = "as root, give '" + spec.tun_device +
+                       "' an address whose subnet covers " + r.to_string() +
+                       " (its connected route then carries REMOTE into the device), or run as root";
+      return e;
+    }
+  return {};
+}
+
 // The status of the relay that already runs as `name`, if one does, from an authenticated
 // answer and with the authenticated pid.
 Result<std::optional<TunnelStatus>> running_status(const std::string &name, const Observed &obs) {
@@ -238,17 +288,23 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
   FOUCTL_TRY_ASSIGN(auto running, running_status(spec.name, obs));
   if (running) {
     auto &now = *running;
-    if (const auto *l = obs.link_by_name(spec.name))
+    const auto *l = obs.link_by_name(external ? spec.tun_device : spec.name);
+    if (l)
       for (const auto &r : obs.routes_of(l->ifindex))
         now.owned_routes.push_back(r.dst);
     FOUCTL_TRY(refuse_differences(spec, relay_differences(spec, now)));
     if (opt.foreground)
       return fail(ErrorKind::conflict, "tunnel '" + spec.name + "' already runs in the background (pid " +
                                            std::to_string(now.pid) + ")");
+    if (l)
+      FOUCTL_TRY(repair(spec, *l, obs, reporter, changed));
     return 0;
   }
   FOUCTL_TRY(check_startable(spec, obs));
   const nl::LinkInfo *existing = obs.link_by_name(spec.name);
+  const bool admin = may_admin_network();
+  if (!admin)
+    FOUCTL_TRY(check_unprivileged(spec, obs));
 
   // The tunnel's lock and control socket come first.
   FOUCTL_TRY_ASSIGN(auto rundir, runtime_dir(true));
@@ -295,7 +351,11 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
         !r)
       return failed(r.error());
   }
-  if (auto r = add_addresses_and_routes(m_rt, tx, obs, ifindex, spec, changed); !r)
+  // Unprivileged, every REMOTE is already routed into the user's device (checked above).
+  config::TunnelSpec l3 = spec;
+  if (!admin)
+    l3.routes.clear();
+  if (auto r = add_addresses_and_routes(m_rt, tx, obs, ifindex, l3, changed); !r)
     return failed(r.error());
 
   relay::RelayProcess proc{spec.name, std::move(tun), std::move(udp), std::move(control), {}, {}, {},
@@ -373,6 +433,40 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
   tx.commit();
   reporter.note(fmt::format("relay for '{}' runs in the background as pid {}", spec.name, pid));
   return 0;
+}
+
+// The relay runs as asked; what the kernel holds for it may not (set down, another MTU,
+// addresses flushed, routes deleted by hand). Restores that without touching the relay.
+Status UserspaceBackend::repair(const config::TunnelSpec &spec, const nl::LinkInfo &link,
+                                const Observed &obs, Reporter &reporter, bool &changed) {
+  // Unprivileged, there is nothing this process could restore.
+  if (!may_admin_network())
+    return {};
+  Transaction tx(reporter);
+  // A --tun-device is the user's: its state, MTU and addresses are theirs.
+  if (spec.tun_device.empty() && (!link.is_up() || link.mtu != spec.mtu)) {
+    std::optional<std::uint32_t> mtu, old_mtu;
+    if (link.mtu != spec.mtu) {
+      mtu = spec.mtu;
+      old_mtu = link.mtu;
+    }
+    const bool was_up = link.is_up();
+    const int ifindex = link.ifindex;
+    auto text = [&](const std::optional<std::uint32_t> &m, bool up) {
+      return "ip link set dev " + spec.name + (m ? " mtu " + std::to_string(*m) : "") +
+             (up ? " up" : " down");
+    };
+    FOUCTL_TRY(tx.run(text(mtu, true), [&]() { return nl::link_set(m_rt, ifindex, mtu, std::nullopt, true); },
+                      text(old_mtu, was_up),
+                      [this, ifindex, old_mtu, was_up]() {
+                        return nl::link_set(m_rt, ifindex, old_mtu, std::nullopt, was_up);
+                      }));
+    changed = true;
+  }
+  if (auto r = add_addresses_and_routes(m_rt, tx, obs, link.ifindex, spec, changed); !r)
+    return tl::unexpected(tx.fail_and_rollback(r.error()));
+  tx.commit();
+  return {};
 }
 
 Status UserspaceBackend::down(const std::string &name, Reporter &reporter) {

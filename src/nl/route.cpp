@@ -66,6 +66,10 @@ Result<std::vector<RouteInfo>> route_list(Socket &rt) {
     for (const auto &r : replies) {
       if (r.type() != RTM_NEWROUTE)
         continue;
+      // Cached exceptions (a learned path MTU, a redirect) come in the same dump on some
+      // kernels; they are copies of a route, not routes (iproute2 hides them too).
+      if (auto h = r.family_header<rtmsg>(); h && (h->rtm_flags & RTM_F_CLONED) != 0)
+        continue;
       FOUCTL_TRY_ASSIGN(auto info, parse_route(r));
       out.push_back(info);
     }

@@ -10,10 +10,13 @@ bool contains(const std::vector<util::Prefix> &v, const util::Prefix &p) {
   return std::find(v.begin(), v.end(), p) != v.end();
 }
 
-// A relay takes all of its settings at start: any change restarts it.
-bool relay_settings_equal(const config::TunnelSpec &a, const config::TunnelSpec &b) {
+// A relay takes all of its settings at start: any change restarts it. Its MTU is its own
+// setting (relay_mtu when the device's differs), not what someone set on the device since.
+bool relay_settings_equal(const TunnelState &have, const config::TunnelSpec &b) {
+  const auto &a = have.spec;
+  std::uint32_t mtu = have.relay_mtu != 0 ? have.relay_mtu : a.mtu;
   return a.rx_port == b.rx_port && a.tx_port == b.tx_port && a.peer == b.peer &&
-         a.local == b.local && a.mtu == b.mtu && a.framing == b.framing &&
+         a.local == b.local && mtu == b.mtu && a.framing == b.framing &&
          a.tun_device == b.tun_device && a.peer_port_fixed == b.peer_port_fixed;
 }
 
@@ -46,7 +49,7 @@ std::vector<Action> make_plan(const State &observed, const State &desired) {
     const auto &want = it->second.spec;
     const auto &h = have.spec;
     bool recreate = h.mode != want.mode ||
-                    (want.mode == config::Mode::userspace && !relay_settings_equal(h, want));
+                    (want.mode == config::Mode::userspace && !relay_settings_equal(have, want));
     if (recreate) {
       push(removals, ActionKind::remove, name, h);
       push(creations, ActionKind::create, name, want);
@@ -58,9 +61,14 @@ std::vector<Action> make_plan(const State &observed, const State &desired) {
     for (const auto &a : h.addresses)
       if (!contains(want.addresses, a))
         push(deletions, ActionKind::del_address, name, want, h, a);
+    // A relay attached to the user's own TUN device (--tun-device) leaves the device's
+    // state to its owner; every other device is fouctl's and is repaired in place.
+    const bool own_device = want.tun_device.empty();
+    if (have.down && own_device)
+      push(changes, ActionKind::link_up, name, want, h);
+    if (h.mtu != want.mtu && own_device)
+      push(changes, ActionKind::set_mtu, name, want, h);
     if (want.mode == config::Mode::kernel) {
-      if (h.mtu != want.mtu)
-        push(changes, ActionKind::set_mtu, name, want, h);
       if (!same_outer(h, want))
         push(changes, ActionKind::change_encap, name, want, h);
       if (h.rx_port != want.rx_port)
@@ -110,8 +118,18 @@ State apply_actions(State s, const std::vector<Action> &actions) {
     case ActionKind::add_address:
       s[a.tunnel].spec.addresses.push_back(a.prefix);
       break;
-    case ActionKind::set_mtu:
-      s[a.tunnel].spec.mtu = a.spec.mtu;
+    case ActionKind::set_mtu: {
+      auto &t = s[a.tunnel];
+      t.spec.mtu = a.spec.mtu;
+      if (t.relay_mtu == t.spec.mtu)
+        t.relay_mtu = 0; // device and relay agree again
+      break;
+    }
+    case ActionKind::link_up:
+      s[a.tunnel].down = false;
+      break;
+    case ActionKind::link_down:
+      s[a.tunnel].down = true;
       break;
     case ActionKind::change_encap:
       s[a.tunnel].spec.tx_port = a.spec.tx_port;
@@ -149,6 +167,12 @@ Action inverse(const Action &a) {
     break;
   case ActionKind::add_address:
     r.kind = ActionKind::del_address;
+    break;
+  case ActionKind::link_up:
+    r.kind = ActionKind::link_down;
+    break;
+  case ActionKind::link_down:
+    r.kind = ActionKind::link_up;
     break;
   case ActionKind::set_mtu:
   case ActionKind::change_encap:
@@ -202,6 +226,10 @@ std::string describe(const Action &a) {
     return "ip addr add " + a.prefix.to_string() + " dev " + n;
   case ActionKind::set_mtu:
     return "ip link set dev " + n + " mtu " + std::to_string(a.spec.mtu);
+  case ActionKind::link_up:
+    return "ip link set dev " + n + " up";
+  case ActionKind::link_down:
+    return "ip link set dev " + n + " down";
   case ActionKind::change_encap:
     return "ip link change dev " + n + " type ipip" +
            (a.spec.local.is_set() ? " local " + a.spec.local.to_string() : "") + " remote " +

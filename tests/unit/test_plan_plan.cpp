@@ -39,7 +39,9 @@ plan::State normalized(plan::State s) {
   return s;
 }
 
-plan::State random_state(std::mt19937 &rng) {
+// `observed`: as read from the system, where a device may have been set down by hand and a
+// relay's device may have another MTU than the relay itself.
+plan::State random_state(std::mt19937 &rng, bool observed = false) {
   plan::State s;
   std::uniform_int_distribution<int> count(0, 5), coin(0, 1), small(0, 3);
   int n = count(rng);
@@ -54,7 +56,13 @@ plan::State random_state(std::mt19937 &rng) {
       t.routes.push_back(pfx("10." + std::to_string(i) + "." + std::to_string(r) + ".0/24"));
     for (int a = 0; a < small(rng); ++a)
       t.addresses.push_back(pfx("10.200." + std::to_string(i) + "." + std::to_string(a + 1) + "/32"));
-    s[t.name] = plan::TunnelState{t, {}};
+    plan::TunnelState ts{t, {}};
+    if (observed) {
+      ts.down = coin(rng) && coin(rng);
+      if (mode == config::Mode::userspace && coin(rng))
+        ts.relay_mtu = t.mtu == 1472 ? 1400 : 1472;
+    }
+    s[t.name] = ts;
   }
   return s;
 }
@@ -136,6 +144,41 @@ TEST_SUITE("plan::plan") {
     CHECK(r[0].kind == ActionKind::add_address);
   }
 
+  TEST_CASE("a device set down or given another MTU by hand is repaired in place") {
+    for (auto mode : {config::Mode::kernel, config::Mode::userspace}) {
+      CAPTURE(static_cast<int>(mode));
+      auto want = spec("t", 2001, mode);
+      plan::State have = state({want});
+      have["t"].down = true;
+      have["t"].spec.mtu = 1400;           // the device's MTU, set by hand
+      if (mode == config::Mode::userspace)
+        have["t"].relay_mtu = want.mtu;    // the relay still runs with the asked one
+      auto p = plan::make_plan(have, state({want}));
+      REQUIRE(p.size() == 2);
+      CHECK(p[0].kind == ActionKind::link_up);
+      CHECK(plan::describe(p[0]) == "ip link set dev t up");
+      CHECK(p[1].kind == ActionKind::set_mtu);
+      CHECK(plan::describe(p[1]) == "ip link set dev t mtu 1472");
+      CHECK(plan::inverse(p[0]).kind == ActionKind::link_down);
+      CHECK(plan::apply_actions(have, p) == state({want}));
+    }
+    // A relay started with another MTU restarts, whatever its device says.
+    auto u = spec("u", 2001, config::Mode::userspace);
+    plan::State have = state({u});
+    have["u"].relay_mtu = 1400;
+    have["u"].spec.mtu = 1400;
+    auto q = plan::make_plan(have, state({u}));
+    REQUIRE(q.size() == 2);
+    CHECK(q[0].kind == ActionKind::remove);
+    CHECK(q[1].kind == ActionKind::create);
+    // A relay on the user's own TUN device: its state is the user's.
+    auto ext = spec("e", 2003, config::Mode::userspace);
+    ext.tun_device = "tun7";
+    plan::State eh = state({ext});
+    eh["e"].down = true;
+    CHECK(plan::make_plan(eh, state({ext})).empty());
+  }
+
   TEST_CASE("a route moving between tunnels is deleted before it is added") {
     auto a = spec("a", 2001, config::Mode::kernel);
     auto b = spec("b", 2003, config::Mode::kernel);
@@ -197,7 +240,7 @@ TEST_SUITE("plan::plan") {
   TEST_CASE("generated states: plan(a, b) applied to a gives b, and plan(b, b) is empty") {
     std::mt19937 rng(20261122);
     for (int i = 0; i < 500; ++i) {
-      auto a = random_state(rng);
+      auto a = random_state(rng, true);
       auto b = random_state(rng);
       auto p = plan::make_plan(a, b);
       auto got = plan::apply_actions(a, p);

@@ -19,7 +19,7 @@ struct TunnelStatus {
   bool rx_port_open = false; // kernel: the FOU port exists
   util::IpAddr peer;
   util::IpAddr local;
-  std::uint32_t mtu = 0;
+  std::uint32_t mtu = 0; // the device's, as the kernel reports it
   std::vector<util::Prefix> routes;       // every route into the device (Observed::routes_through)
   std::vector<util::Prefix> owned_routes; // those fouctl made (its protocol)
   std::vector<util::Prefix> addresses;
@@ -32,8 +32,10 @@ struct TunnelStatus {
   std::string framing;      // "raw" or "tun-pi"
   std::string tun_device;   // set when attached to an existing persistent device
   bool peer_port_fixed = false;
+  std::uint32_t relay_mtu = 0; // the MTU the relay was started with (its own setting)
   std::vector<std::pair<std::string, std::uint64_t>> drops; // by reason
   std::uint64_t checksums_completed = 0; // inner checksums a sender left unfinished
+  std::uint64_t fragmented = 0;          // IPv4 packets sent as fragments (no DF, too big)
 };
 
 } // namespace fouctl::backend

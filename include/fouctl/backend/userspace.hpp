@@ -34,8 +34,10 @@ class UserspaceBackend {
 public:
   static util::Result<UserspaceBackend> open();
 
-  // Brings the relay up, or confirms it runs exactly as asked (returns false). In the
-  // foreground, returns only when the relay stopped; the result is then its exit code.
+  // Brings the relay up, or confirms it runs exactly as asked and restores what the kernel
+  // holds for it (device up, its MTU, addresses, routes; `changed` says whether anything
+  // was). In the foreground, returns only when the relay stopped; the result is then its
+  // exit code.
   util::Result<int> up(const config::TunnelSpec &spec, const RelayRunOptions &opt,
                        Reporter &reporter, bool &changed);
   // The checks up() makes before it creates anything (receive port and name free, routes
@@ -56,6 +58,8 @@ public:
 private:
   explicit UserspaceBackend(nl::Socket rt) : m_rt(std::move(rt)) {}
   util::Status check_startable(const config::TunnelSpec &spec, const Observed &obs);
+  util::Status repair(const config::TunnelSpec &spec, const nl::LinkInfo &link, const Observed &obs,
+                      Reporter &reporter, bool &changed);
   std::vector<TunnelStatus> statuses(const std::vector<RelayRef> &refs, const Observed &obs);
   nl::Socket m_rt;
   std::vector<std::string> m_warnings;

@@ -17,6 +17,12 @@ struct TunnelState {
   // Routes into the device that fouctl did not make (an address's connected route): they
   // satisfy a wanted route but are never deleted by the planner.
   std::vector<util::Prefix> foreign_routes;
+  // Observed only: the device is administratively down (set so by hand).
+  bool down = false;
+  // Observed relays only: the MTU the relay process was started with, when it differs from
+  // the device's (spec.mtu, as the kernel reports it). Changing it restarts the relay;
+  // the device's MTU alone is set in place.
+  std::uint32_t relay_mtu = 0;
   bool operator==(const TunnelState &) const = default;
 };
 
@@ -26,10 +32,12 @@ enum class ActionKind {
   remove,       // take a tunnel down entirely (spec: what it was, for rollback)
   del_route,
   del_address,
-  set_mtu,      // kernel: in place
+  set_mtu,      // the device's MTU, in place (a relay's own MTU restarts it instead)
   change_encap, // kernel: tx_port / peer / local in place (RTM_NEWLINK on the device)
   change_port,  // kernel: move the FOU receive port (and the device's mark)
   set_offload,  // kernel: tx checksum offload on or off, in place
+  link_up,      // bring a device that was set down back up, in place
+  link_down,    // only as the inverse of link_up (rollback)
   add_address,
   add_route,
   create,       // bring a tunnel up (spec: what to create)
