@@ -19,14 +19,23 @@ static bool has_route_via(nl::Socket &rt, const util::Prefix &dst, int ifindex) 
 
 Status check_routes_free(const config::TunnelSpec &spec, const Observed &obs, int own_ifindex) {
   for (const auto &r : spec.routes)
-    for (const auto &have : obs.routes)
+    for (const auto &have : obs.routes) {
       // A route through the tunnel's own device is fine whoever made it (a user's
       // connected route on a --tun-device); through anything else it is a conflict.
-      if (have.dst == r && have.table == 254 && !(own_ifindex != 0 && have.oif == own_ifindex)) {
-        const auto *dev = obs.link_by_index(have.oif);
+      if (have.table != 254 || (own_ifindex != 0 && have.oif == own_ifindex))
+        continue;
+      const auto *dev = obs.link_by_index(have.oif);
+      if (have.dst == r)
         return fail(ErrorKind::conflict, "a route to " + r.to_string() + " already exists" +
                                              (dev ? " via '" + dev->name + "'" : ""));
-      }
+      // Another fouctl tunnel's route that overlaps: the same rule `check` applies
+      // between the tunnels of a config file (one would take part of the other's traffic).
+      if (have.protocol == nl::k_rtprot_fouctl && have.dst.overlaps(r) && dev &&
+          dev->name != spec.name)
+        return fail(ErrorKind::conflict, "REMOTE " + r.to_string() + " overlaps route " +
+                                             have.dst.to_string() + " of fouctl tunnel '" +
+                                             dev->name + "'");
+    }
   return {};
 }
 

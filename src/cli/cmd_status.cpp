@@ -33,6 +33,7 @@ nlohmann::json to_json(const backend::TunnelStatus &s) {
              {"tun_device", s.tun_device.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.tun_device)},
              {"peer_port_fixed", s.peer_port_fixed},
              {"checksums_completed", s.checksums_completed},
+             {"fragmented", s.fragmented},
              {"drops", drops}};
   }
   return {
@@ -96,6 +97,8 @@ void print_text(const backend::TunnelStatus &s, std::ostream &out) {
     drops += (drops.empty() ? "" : ", ") + reason + " " + std::to_string(n);
   out << "  drops:        " << drops << '\n';
   out << fmt::format("  checksums:    {} completed for the sender\n", s.checksums_completed);
+  out << fmt::format("  fragmented:   {} packets without DF that did not fit the path\n",
+                     s.fragmented);
 }
 
 } // namespace
@@ -113,6 +116,13 @@ util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostr
     all.push_back(std::move(s));
   for (const auto &w : relay.warnings())
     err << "fouctl status: warning: " << w << '\n';
+  if (!inv.all) {
+    // The IPv6 link-local address the kernel gives every device that is up is not the
+    // tunnel's: shown only with --all.
+    static const util::Prefix link_local = *util::parse_prefix("fe80::/10", true);
+    for (auto &s : all)
+      std::erase_if(s.addresses, [](const util::Prefix &p) { return link_local.contains(p.addr); });
+  }
   // Drift: what apply would change, against -c FILE or the default config if it exists.
   std::vector<plan::Action> drift;
   bool compared = inv.config_given || ::access(inv.config_path.c_str(), F_OK) == 0;

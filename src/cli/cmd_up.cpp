@@ -72,9 +72,11 @@ util::Result<int> cmd_up(const Invocation &inv, std::ostream &, std::ostream &er
   if (auto avail = kernel.ensure_available(); !avail) {
     auto e = avail.error();
     if (spec.mode == config::Mode::automatic && e.kind == ErrorKind::missing) {
-      // One line, then the relay (wg-quick falls back to wireguard-go the same way).
-      reporter.note("the kernel cannot do FOU/IPIP (" + e.message +
-                    "); falling back to the userspace relay");
+      // One short line, then the relay (wg-quick falls back to wireguard-go the same way).
+      // The why (where libkmod looked) is for `--mode kernel`, which fails with it.
+      auto cut = e.message.find("): ");
+      auto brief = cut == std::string::npos ? e.message : e.message.substr(0, cut + 1);
+      reporter.note(brief + "; using the userspace relay");
       return relay_up(inv, reporter, lock);
     }
     if (e.kind == ErrorKind::missing)

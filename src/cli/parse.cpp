@@ -64,6 +64,10 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   app.footer("Exit codes: 0 success, 1 failure (nothing left changed), 2 usage or invalid input,\n"
              "3 status: drift from the config / plan: changes pending. See fouctl(8), fouctl.json(5).");
   app.set_version_flag("--version", std::string("fouctl ") + k_version);
+  // Global options after the verb too (`fouctl up ... -n alice`): a subcommand hands the
+  // options it does not know to the main command. Set before the subcommands are made,
+  // which inherit it.
+  app.fallthrough();
   Invocation inv;
   app.add_flag("-q,--quiet", inv.quiet, "Do not echo the actions performed");
   auto *netns = app.add_option("-n,--netns", inv.netns,
@@ -101,6 +105,7 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
 
   auto *status = app.add_subcommand("status", "Show fouctl's tunnels, and drift from the config");
   status->add_flag("--json", inv.json, "Machine-readable output (see fouctl(8))");
+  status->add_flag("-a,--all", inv.all, "Also list the IPv6 link-local addresses the kernel gives devices");
   auto *status_config = status->add_option("-c,--config", inv.config_path,
                                            "Config to compare with (default /etc/fouctl/fouctl.json)");
 

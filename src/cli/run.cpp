@@ -1,3 +1,4 @@
+#include <cerrno>
 #include <cstdlib>
 #include <exception>
 #include <ostream>
@@ -19,8 +20,16 @@ void StreamReporter::note(std::string_view text) {
 
 util::Result<backend::NamespaceLock> take_lock(StreamReporter &reporter) {
   long seconds = 30;
-  if (const char *env = std::getenv("FOUCTL_LOCK_TIMEOUT"))
-    seconds = std::strtol(env, nullptr, 10);
+  if (const char *env = std::getenv("FOUCTL_LOCK_TIMEOUT")) {
+    // Whole seconds, 0 (do not wait) to a day; anything else is a mistake, not a 0.
+    char *end = nullptr;
+    errno = 0;
+    seconds = std::strtol(env, &end, 10);
+    if (*env == '\0' || *end != '\0' || errno != 0 || seconds < 0 || seconds > 86400)
+      return util::fail(util::ErrorKind::usage,
+                        "FOUCTL_LOCK_TIMEOUT: '" + std::string(env).substr(0, 32) +
+                            "' is not a number of seconds from 0 to 86400");
+  }
   return backend::NamespaceLock::acquire(std::chrono::seconds(seconds), [&](const std::string &holder) {
     reporter.note("waiting for another fouctl run in this network namespace" +
                   (holder.empty() ? std::string() : " (" + holder + ")") + " (up to " +

@@ -58,7 +58,7 @@ Result<FileLock> FileLock::acquire(const std::string &path, mode_t mode,
       if (std::chrono::steady_clock::now() >= deadline) {
         auto e = fail(ErrorKind::conflict,
                       path + " is still locked" + (holder.empty() ? "" : " by " + holder) +
-                          " after " + std::to_string(timeout.count() / 1000) + " s");
+                          " after " + std::to_string((timeout.count() + 500) / 1000) + " s");
         return e;
       }
       if (!told && on_wait) {

@@ -23,7 +23,7 @@ Status enter_named_netns(const std::string &name) {
   if (!fd.valid()) {
     int e = errno;
     if (e == ENOENT)
-      return fail(ErrorKind::not_found,
+      return fail(ErrorKind::usage, // a name that does not exist: a bad argument
                   "no network namespace '" + name + "' (" + path + " does not exist)", e);
     return fail_errno("opening " + path, e);
   }

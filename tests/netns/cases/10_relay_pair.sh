@@ -17,8 +17,10 @@ in_ns "$a" fouctl up 5555 5555 10.60.0.2 --peer 192.168.110.2 --local 192.168.11
     --address 10.60.0.1 2>/tmp/"$a".up || fail "up failed: $(cat /tmp/"$a".up)"
 cat /tmp/"$a".up
 if ! ip -n "$a" fou show >/dev/null 2>&1; then
-    [[ $(grep -c 'falling back to the userspace relay' /tmp/"$a".up) == 1 ]] ||
-        fail "auto mode did not say (once) that it fell back to the relay"
+    [[ $(grep -c "module (CONFIG_NET_FOU); using the userspace relay$" /tmp/"$a".up) == 1 ]] ||
+        fail "auto mode did not say (once, in one line) that it fell back to the relay"
+    [[ $(grep -c 'not found in' /tmp/"$a".up) == 0 ]] ||
+        fail "auto mode's note carries libkmod's details"
 fi
 check in_ns "$b" fouctl -q up 5555 5555 10.60.0.1 --peer 192.168.110.1 --local 192.168.110.2 \
     --address 10.60.0.2 --mode userspace

@@ -62,7 +62,7 @@ kill "$holder"
 wait "$holder" 2>/dev/null || true
 
 log "bad -n arguments change nothing"
-expect_fail 1 fouctl -n "${ns}-missing" up 2001 2002 10.62.0.0/24 --mode userspace
+expect_fail 2 fouctl -n "${ns}-missing" up 2001 2002 10.62.0.0/24 --mode userspace
 expect_stderr_contains "no network namespace '${ns}-missing'"
 expect_fail 2 fouctl -n ../etc up 2001 2002 10.62.0.0/24 --mode userspace
 expect_stderr_contains "not a network namespace name"
