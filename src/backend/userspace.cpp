@@ -181,11 +181,6 @@ Status check_unprivileged(const config::TunnelSpec &spec, const Observed &obs) {
                      "REMOTE, 'ip link set tun0 up')";
     return e;
   }
-  if (!spec.addresses.empty()) {
-    auto e = fail(ErrorKind::usage, "--address needs root (CAP_NET_ADMIN)");
-    e.value().hint = "give '" + spec.tun_device + "' its addresses as root, or run as root";
-    return e;
-  }
   const auto *link = obs.link_by_name(spec.tun_device);
   for (const auto &r : spec.routes)
     if (link && !routed_into(obs, link->ifindex, r)) {

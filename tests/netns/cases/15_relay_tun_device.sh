@@ -58,3 +58,24 @@ for ns in "$a" "$b"; do
     done
     same_snapshot /tmp/"$ns".before /tmp/"$ns".after
 done
+
+log "unprivileged mistakes are named before anything is made"
+snapshot /tmp/"$a".before "$a"
+expect_fail 2 as_nobody "$a" fouctl up 8001 8001 10.63.0.2 --peer 192.168.112.2 --mode userspace
+expect_stderr_contains "making a TUN device for the relay needs root"
+expect_stderr_contains "use --tun-device with a TUN device made for you"
+[[ $LAST_ERR != *"ip tuntap add dev fou8001"* ]] || fail "the refused up echoed a step"
+expect_fail 2 as_nobody "$a" fouctl up 8000 8000 10.64.0.0/24 --peer 192.168.112.2 \
+    --local 192.168.112.1 --tun-device tun0
+expect_stderr_contains "REMOTE 10.64.0.0/24 is not routed into 'tun0'"
+expect_stderr_contains "an address whose subnet covers 10.64.0.0/24"
+snapshot /tmp/"$a".after "$a"
+same_snapshot /tmp/"$a".before /tmp/"$a".after
+log "a REMOTE inside the device's subnet needs no route of its own"
+check as_nobody "$a" fouctl -q up 8000 8000 10.63.0.2 1400 --peer 192.168.112.2 \
+    --local 192.168.112.1 --tun-device tun0
+check as_nobody "$b" fouctl -q up 8000 8000 10.63.0.1 1400 --peer 192.168.112.1 \
+    --local 192.168.112.2 --tun-device tun0
+ping_all "$a" 10.63.0.2
+check as_nobody "$a" fouctl -q down tun0
+check as_nobody "$b" fouctl -q down tun0
