@@ -1,6 +1,7 @@
 #!/bin/bash
 # Declarative config with kernel tunnels: check, plan, apply, idempotent re-apply (same
-# ifindex, counters keep counting), in-place changes and pruning, drift in status,
+# ifindex, counters keep counting), a device changed by hand (down, MTU, addresses) as
+# drift repaired in place by apply or up, in-place changes and pruning, drift in status,
 # all-or-nothing on failure, kill -9 mid-apply, concurrent applies, invalid configs,
 # down -c and down --all. Hand-made objects are never touched.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
@@ -46,6 +47,38 @@ in_ns cfg ping -c 2 -i 0.2 -W 1 10.1.0.9 >/dev/null 2>&1 || true
 check in_ns cfg fouctl plan -c /tmp/a.json
 check in_ns cfg fouctl status -c /tmp/a.json
 snapshot /tmp/applied-a cfg
+
+log "changed by hand (device down, MTU, address flushed): drift, and repaired in place"
+check ip -n cfg link set one down
+check ip -n cfg link set one mtu 1280
+check ip -n cfg addr flush dev one
+rc=0; in_ns cfg fouctl status -c /tmp/a.json >/tmp/drift || rc=$?
+cat /tmp/drift
+((rc == 3)) || fail "status exited $rc for a downed, changed device"
+for want in "ip link set dev one up" "ip link set dev one mtu 1400" "ip addr add 10.91.0.1/32 dev one"; do
+    grep -qF "DRIFT:        $want" /tmp/drift || fail "drift lacks '$want'"
+done
+[[ $(in_ns cfg fouctl status --json | jq '.tunnels[] | select(.name == "one") | .up') == false ]] ||
+    fail "status --json says the downed device is up"
+check in_ns cfg fouctl apply -c /tmp/a.json
+[[ $(idx one) == "$before" ]] || fail "'one' was recreated instead of repaired"
+check in_ns cfg fouctl status -c /tmp/a.json
+# Bringing a device up again recreates the kernel's own ff00::/8 route at the end of the
+# list: the order of lines is not compared.
+same_lines() {
+    sort "$1" >"$1.sorted"
+    sort "$2" >"$2.sorted"
+    same_snapshot "$1.sorted" "$2.sorted"
+}
+snapshot /tmp/repaired cfg
+same_lines /tmp/applied-a /tmp/repaired
+log "a downed device (the kernel drops its routes): a second identical up brings it back"
+check ip -n cfg link set two down
+in_ns cfg fouctl up 2003 2004 10.2.0.0/24 --name two 2>/tmp/up2 || fail "up: $(cat /tmp/up2)"
+cat /tmp/up2
+grep -q 'nothing changed' /tmp/up2 && fail "up left a downed device alone"
+snapshot /tmp/repaired cfg
+same_lines /tmp/applied-a /tmp/repaired
 
 log "change in place, prune, add"
 cat >/tmp/b.json <<'JSON'
