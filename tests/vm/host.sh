@@ -64,7 +64,7 @@ ensure_tools() {
         [qemu-system-x86_64]=qemu-system-x86 [busybox]=busybox-static
         [ip]=iproute2 [ping]=iputils-ping [socat]=socat [cpio]=cpio
         [depmod]=kmod [gzip]=gzip [timeout]=coreutils [ldd]=libc-bin
-        [dpkg]=dpkg [apt-get]=apt [apt-cache]=apt [jq]=jq [iperf3]=iperf3 [ethtool]=ethtool
+        [dpkg]=dpkg [apt-get]=apt [apt-cache]=apt [jq]=jq [iperf3]=iperf3 [ethtool]=ethtool [xz]=xz-utils
         [strace]=strace
     )
     local cmd missing=() pkgs=()
@@ -84,6 +84,38 @@ ensure_tools() {
     done
 }
 
+# APT_OPTS: extra apt options; with FOUCTL_VM_SUITE, a private configuration that reads
+# that suite of the host's Debian archive (setup_suite_apt) and leaves the host's alone.
+APT_OPTS=()
+
+# debian_mirror: the first Debian archive URI the host's apt uses (deb.debian.org if none).
+debian_mirror() {
+    local uri f
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
+        [[ -r $f ]] || continue
+        uri=$(grep -oE 'https?://[^ ]+/debian/?( |$)' "$f" | head -n1) || uri=''
+        [[ -n $uri ]] && break
+    done
+    uri=${uri:-http://deb.debian.org/debian}
+    echo "${uri%% }"
+}
+
+# setup_suite_apt DIR SUITE: a private apt state in DIR for SUITE (e.g. trixie), updated
+# once per run, and APT_OPTS pointing at it.
+setup_suite_apt() {
+    local dir=$1 suite=$2
+    [[ $suite =~ ^[a-z]+$ ]] || die "FOUCTL_VM_SUITE '$suite' is not a Debian suite name"
+    mkdir -p "$dir"/{etc,lists/partial,cache/archives/partial}
+    printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "$(debian_mirror)" "$suite" >"$dir/etc/$suite.sources"
+    APT_OPTS=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$dir/etc"
+        -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache"
+        -o Dir::State::status=/dev/null)
+    [[ $(id -u) == 0 ]] && APT_OPTS+=(-o APT::Sandbox::User=root)
+    echo "vm: apt-get update ($suite, private lists in $dir)"
+    apt-get "${APT_OPTS[@]}" update -q >/dev/null || unavailable "cannot read the $suite suite of $(debian_mirror)"
+}
+
 # kernel_package: prints the concrete kernel image package to use.
 kernel_package() {
     local meta=linux-image-cloud-amd64 dep
@@ -91,14 +123,14 @@ kernel_package() {
         echo "$FOUCTL_VM_KERNEL_PKG"
         return 0
     fi
-    dep=$(apt-cache depends "$meta" 2>/dev/null |
+    dep=$(apt-cache "${APT_OPTS[@]}" depends "$meta" 2>/dev/null |
         sed -nE 's/^ *Depends: (linux-image-[^ <>]+)$/\1/p' | head -n1)
     [[ -n $dep ]] && echo "$dep"
 }
 
 # download_deb PKG DIR: apt-get downloads PKG into DIR.
 download_deb() {
-    local -a opts=(-q)
+    local -a opts=(-q "${APT_OPTS[@]}")
     # As root apt wants its _apt user to write into DIR; it need not.
     [[ $(id -u) == 0 ]] && opts+=(-o APT::Sandbox::User=root)
     (cd "$2" && apt-get "${opts[@]}" download "$1" >/dev/null)
@@ -108,13 +140,18 @@ download_deb() {
 # modules.cpio.gz (the net, drivers/net, lib and crypto modules with their
 # depmod files), and sets KERNEL_DIR.
 prepare_kernel() {
-    local cache=$1 pkg stamp
+    local cache=$1 pkg stamp suite=${FOUCTL_VM_SUITE:-}
     mkdir -p "$cache"
-    KERNEL_DIR=$cache/kernel
+    KERNEL_DIR=$cache/kernel${suite:+-$suite}
     stamp=$KERNEL_DIR/stamp
     if [[ -f $stamp ]] && [[ -z ${FOUCTL_VM_KERNEL_PKG:-} ||
         $(<"$stamp") == "$FOUCTL_VM_KERNEL_PKG" ]]; then
         return 0
+    fi
+    if [[ -n $suite ]]; then
+        may_install || unavailable "the $suite kernel is not cached and may not be downloaded (FOUCTL_VM_INSTALL=1)"
+        setup_suite_apt "$cache/apt-$suite" "$suite"
+        _apt_updated=1 # the private lists are fresh
     fi
     local tmp deb root kver kdir mods d
     tmp_dir tmp "$cache"

@@ -1,5 +1,6 @@
 #!/bin/bash
-# `fouctl status --json` agrees with what `ip -j` reports for every tunnel.
+# `fouctl status --json` agrees with what `ip -j` reports for every tunnel (with -a; without
+# it the kernel's own fe80:: addresses are left out).
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 load_tunnel_modules
@@ -10,7 +11,8 @@ check in_ns st fouctl -q up 3001 3002 10.3.0.0/16,10.4.0.4 --peer 192.0.2.7 --lo
 # Some traffic, so counters are not all zero (no reply: nobody is at the other end).
 in_ns st ping -c 3 -i 0.2 -W 1 10.0.2.9 >/dev/null 2>&1 || true
 
-json=$(in_ns st fouctl status --json)
+# -a: every address, the kernel's fe80:: too (6.12 gives ipip devices one), as ip lists them.
+json=$(in_ns st fouctl status --json -a)
 echo "$json"
 [[ $(jq '.tunnels | length' <<<"$json") == 2 ]] || fail "expected 2 tunnels"
 for name in fou2001 far; do
@@ -37,6 +39,9 @@ for name in fou2001 far; do
     want_addrs=$(ip -n st -j addr show dev "$name" |
         jq -c '[.[0].addr_info[] | "\(.local)/\(.prefixlen)"] | sort')
     eq addresses '.addresses | sort' "$want_addrs"
+    plain=$(in_ns st fouctl status --json | jq -c --arg n "$name" '.tunnels[] | select(.name == $n) | .addresses | sort')
+    [[ $plain == "$(jq -c '[.[] | select(startswith("fe80:") | not)]' <<<"$want_addrs")" ]] ||
+        fail "$name: without -a status lists $plain"
     rxp=$(jq .rx_port <<<"$t")
     ip -n st fou show | grep -q "port $rxp ipproto 4" || fail "$name: FOU port $rxp not open"
     [[ $(jq .rx_port_open <<<"$t") == true ]] || fail "$name: rx_port_open is not true"
