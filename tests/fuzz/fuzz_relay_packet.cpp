@@ -7,7 +7,9 @@
 //
 // Properties: a tun_pi header added is stripped again to the same packet; an ICMP error
 // fits its buffer and its RFC limit, is a packet the relay itself would accept, carries
-// correct checksums, and is never answered with another error.
+// correct checksums, and is never answered with another error; fragments of an IPv4 packet
+// without DF (relay/fragment.cpp) fit the MTU, are whole packets with correct header
+// checksums, and their data, placed by offset, is the original's exactly.
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -54,6 +56,39 @@ void check_reply(std::span<const std::uint8_t> orig, std::span<const std::uint8_
   FUZZ_CHECK(build_packet_too_big(reply, 68, again.span()) == 0); // no error for an error
 }
 
+void check_fragments(std::span<const std::uint8_t> pkt, std::uint32_t mtu) {
+  auto fragmenter = Ipv4Fragmenter::start(pkt, mtu);
+  if (!fragmenter)
+    return;
+  FUZZ_CHECK(pkt.size() > mtu && mtu <= 65535);
+  const std::size_t hlen = (pkt[0] & 0x0f) * 4u;
+  const std::size_t base = (load_be16(&pkt[6]) & 0x1fffu) * 8u;
+  Buffer out(mtu); // exactly the MTU: a longer fragment would overflow it
+  std::size_t expect = base; // where the next fragment's data must start
+  bool last_mf = false;
+  for (int i = 0;; ++i) {
+    FUZZ_CHECK(i <= 8192); // an offset unit per fragment at most
+    std::size_t n = fragmenter->next(out.span());
+    if (n == 0)
+      break;
+    auto f = out.span().first(n);
+    FUZZ_CHECK(!check_inner_packet(f));
+    const std::size_t fh = (f[0] & 0x0f) * 4u;
+    FUZZ_CHECK(checksum_finish(checksum_add(0, f.first(fh))) == 0);
+    const std::uint16_t flags = load_be16(&f[6]);
+    FUZZ_CHECK((flags & 0x4000) == 0);
+    FUZZ_CHECK((flags & 0x1fffu) * 8u == expect);
+    FUZZ_CHECK(std::equal(f.begin() + static_cast<std::ptrdiff_t>(fh), f.end(),
+                          pkt.begin() + static_cast<std::ptrdiff_t>(hlen + expect - base)));
+    last_mf = (flags & 0x2000) != 0;
+    expect += n - fh;
+    if (expect != base + pkt.size() - hlen)
+      FUZZ_CHECK(last_mf && (n - fh) % 8 == 0); // not the last: MF, 8-byte multiple
+  }
+  FUZZ_CHECK(expect == base + pkt.size() - hlen);
+  FUZZ_CHECK(last_mf == ((load_be16(&pkt[6]) & 0x2000) != 0));
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
@@ -76,6 +111,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
   }
   if (auto inner = strip_tun_pi(pkt))
     (void)check_inner_packet(*inner);
+
+  check_fragments(pkt, mtu);
 
   Buffer out(out_len);
   std::size_t n = build_packet_too_big(pkt, mtu, out.span());
