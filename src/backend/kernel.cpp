@@ -9,6 +9,7 @@
 
 #include "fouctl/backend/l3.hpp"
 #include "fouctl/backend/transaction.hpp"
+#include "fouctl/kind/kind.hpp"
 #include "fouctl/kmod/modules.hpp"
 #include "fouctl/nl/ethtool.hpp"
 #include "fouctl/nl/addr.hpp"
@@ -67,6 +68,7 @@ TunnelStatus KernelBackend::status_of(const nl::LinkInfo &link, const Observed &
   auto mark = parse_mark(link.alias);
   s.name = link.name;
   s.mode = mark ? mark->mode : "kernel";
+  s.kind = link.kind;
   s.ifindex = link.ifindex;
   s.up = link.is_up();
   s.rx_port = mark ? mark->rx_port : 0;
@@ -128,10 +130,11 @@ Status refuse_differences(const config::TunnelSpec &spec, const std::vector<std:
 // addresses only, so two loopback tunnels must differ there. The first tunnel gets
 // 127.0.0.1, which is exactly the seed script's setup.
 util::Result<util::IpAddr> KernelBackend::choose_local(const config::TunnelSpec &spec,
-                                                       const Observed &obs) const {
+                                                       const Observed &obs,
+                                                       const std::string &link_kind) const {
   auto taken = [&](const util::IpAddr &local) {
     for (const auto &l : obs.links)
-      if (l.kind == "ipip" && l.tunnel && l.tunnel->remote == spec.peer &&
+      if (l.kind == link_kind && l.tunnel && l.tunnel->remote == spec.peer &&
           l.tunnel->local == local && l.tunnel->link == 0)
         return &l;
     return static_cast<const nl::LinkInfo *>(nullptr);
@@ -185,11 +188,10 @@ void note_created(Observed &obs, nl::LinkInfo link, const config::TunnelSpec &sp
 
 util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &reporter,
                                      Observed *given) {
-  for (const auto &r : spec.routes)
-    if (r.addr.family != 4)
-      return fail(ErrorKind::usage, "REMOTE '" + r.to_string() +
-                                        "' is IPv6, but a kernel ipip tunnel carries IPv4 only");
+  FOUCTL_TRY_ASSIGN(const kind::Kind *k, kind::for_spec(spec));
   FOUCTL_TRY(ensure_available());
+  if (std::string(k->module) != "ipip") // loaded by ensure_available
+    FOUCTL_TRY(kmod::load_module(k->module, k->config_option));
   Observed observed;
   if (!given) {
     FOUCTL_TRY_ASSIGN(observed, observe(false));
@@ -211,6 +213,8 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
     auto diff = differences(spec, now);
     if (now.mode != "kernel")
       diff.insert(diff.begin(), "it is a " + now.mode + " tunnel");
+    else if (existing->kind != k->link_kind)
+      diff.insert(diff.begin(), "it is " + existing->kind + ", not " + k->name);
     FOUCTL_TRY(refuse_differences(spec, diff));
   }
   if (!existing && obs.fou_port(spec.rx_port)) {
@@ -225,7 +229,7 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
   if (existing) {
     local = existing->tunnel ? existing->tunnel->local : util::IpAddr{};
   } else {
-    FOUCTL_TRY_ASSIGN(local, choose_local(spec, obs));
+    FOUCTL_TRY_ASSIGN(local, choose_local(spec, obs, k->link_kind));
   }
 
   Transaction tx(reporter);
@@ -240,13 +244,7 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
   };
 
   if (!existing) {
-    nl::IpipLinkSpec link;
-    link.name = spec.name;
-    link.mtu = spec.mtu;
-    link.tunnel.local = local;
-    link.tunnel.remote = spec.peer;
-    link.tunnel.encap_type = TUNNEL_ENCAP_FOU;
-    link.tunnel.encap_dport = spec.tx_port;
+    nl::IpipLinkSpec link = kind::link_spec(*k, spec, local);
     FOUCTL_TRY(step(tx.run(
         nl::ipip_ip_command(link),
         [&]() -> Status {
@@ -276,8 +274,7 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
                            {}, {})));
   }
   if (!obs.fou_port(spec.rx_port)) {
-    nl::FouPort port;
-    port.port = spec.rx_port;
+    nl::FouPort port = kind::fou_port(*k, spec.rx_port);
     FOUCTL_TRY(step(tx.run(
         port.ip_command("add"),
         [&]() -> Status {

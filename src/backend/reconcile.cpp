@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "fouctl/backend/ownership.hpp"
+#include "fouctl/kind/kind.hpp"
 #include "fouctl/backend/systemd.hpp"
 #include "fouctl/nl/addr.hpp"
 #include "fouctl/nl/ethtool.hpp"
@@ -42,6 +43,7 @@ plan::TunnelState to_state(const TunnelStatus &s, config::Mode mode) {
   spec.routes = s.owned_routes;
   spec.addresses = without_link_local(s.addresses);
   t.down = !s.up;
+  t.kind = s.kind;
   // Unreadable (no such ioctl): `automatic` never equals a resolved wish, so apply sets it.
   if (mode == config::Mode::kernel && s.offload)
     spec.offload = *s.offload ? config::Offload::on : config::Offload::off;
@@ -126,14 +128,14 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
   case ActionKind::change_encap: {
     FOUCTL_TRY_ASSIGN(int ifindex, need_link());
     if (!link->tunnel)
-      return fail(ErrorKind::system, "'" + a.tunnel + "' is not an ipip device");
+      return fail(ErrorKind::system, "'" + a.tunnel + "' is not a tunnel device");
     nl::IptunParams t = *link->tunnel;
     t.remote = spec.peer;
     t.encap_dport = spec.tx_port;
     if (spec.local.is_set() || !spec.peer.is_loopback())
       t.local = spec.local;
     reporter.action(plan::describe(a));
-    FOUCTL_TRY(nl::ipip_change(rt, ifindex, t));
+    FOUCTL_TRY(nl::ipip_change(rt, ifindex, t, link->kind));
     auto mark = format_mark({"kernel", spec.rx_port, spec.tx_port});
     FOUCTL_TRY(nl::link_set(rt, ifindex, std::nullopt, mark, std::nullopt));
     return refresh(live, obs);
@@ -188,9 +190,7 @@ plan::State desired_state(const std::vector<config::TunnelSpec> &tunnels, bool k
   for (auto spec : tunnels) {
     if (spec.mode == config::Mode::automatic) {
       bool relay_only = !spec.tun_device.empty() || spec.framing != config::Framing::raw ||
-                        spec.peer_port_fixed ||
-                        std::any_of(spec.routes.begin(), spec.routes.end(),
-                                    [](auto &r) { return r.addr.family == 6; });
+                        spec.peer_port_fixed || !kind::kernel_can_carry(spec);
       spec.mode = kernel_ok && !relay_only ? config::Mode::kernel : config::Mode::userspace;
     }
     if (!spec.tun_device.empty())
@@ -200,7 +200,11 @@ plan::State desired_state(const std::vector<config::TunnelSpec> &tunnels, bool k
       spec.offload = config::tx_checksum_offload(spec) ? config::Offload::on : config::Offload::off;
     else
       spec.offload = config::Offload::automatic;
-    s[spec.name] = plan::TunnelState{spec, {}};
+    plan::TunnelState t{spec, {}};
+    if (spec.mode == config::Mode::kernel)
+      if (auto k = kind::for_spec(spec))
+        t.kind = (*k)->link_kind;
+    s[spec.name] = t;
   }
   return s;
 }

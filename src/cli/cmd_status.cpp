@@ -39,6 +39,7 @@ nlohmann::json to_json(const backend::TunnelStatus &s) {
   return {
       {"name", s.name},
       {"mode", s.mode},
+      {"kind", s.kind.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.kind)},
       {"ifindex", s.ifindex},
       {"up", s.up},
       {"rx_port", s.rx_port},
@@ -73,7 +74,8 @@ std::string join(const std::vector<util::Prefix> &v) {
 }
 
 void print_text(const backend::TunnelStatus &s, std::ostream &out) {
-  out << fmt::format("tunnel {} ({}, {})\n", s.name, s.mode, s.up ? "up" : "down");
+  out << fmt::format("tunnel {} ({}{}, {})\n", s.name, s.mode, s.kind.empty() ? "" : " " + s.kind,
+                     s.up ? "up" : "down");
   out << fmt::format("  receive port: {}{}\n", s.rx_port, s.rx_port_open ? "" : " (NOT OPEN)");
   out << fmt::format("  send to:      {}:{} from {}\n", s.peer.to_string(), s.tx_port,
                      s.local.to_string());

@@ -1,10 +1,12 @@
 #include <unistd.h>
 
+#include <cctype>
 #include <ostream>
 
 #include "fouctl/backend/kernel.hpp"
 #include "fouctl/backend/systemd.hpp"
 #include "fouctl/backend/userspace.hpp"
+#include "fouctl/kind/kind.hpp"
 #include "fouctl/cli/commands.hpp"
 
 namespace fouctl::cli {
@@ -40,11 +42,8 @@ util::Result<int> relay_up(const Invocation &inv, StreamReporter &reporter,
 }
 
 bool needs_relay(const config::TunnelSpec &spec, std::string &why) {
-  for (const auto &r : spec.routes)
-    if (r.addr.family == 6) {
-      why = "REMOTE " + r.to_string() + " is IPv6, which a kernel ipip tunnel cannot carry";
-      return true;
-    }
+  if (!kind::kernel_can_carry(spec, &why))
+    return true;
   if (!spec.tun_device.empty() || spec.framing != config::Framing::raw || spec.peer_port_fixed) {
     why = "--tun-device, --framing and --peer-port-fixed are relay options";
     return true;
@@ -87,7 +86,11 @@ util::Result<int> cmd_up(const Invocation &inv, std::ostream &, std::ostream &er
     return util::fail(ErrorKind::usage,
                       "--foreground needs the userspace relay; this kernel does FOU (use --mode userspace)");
   FOUCTL_TRY_ASSIGN(bool changed, kernel.up(spec, reporter));
-  reporter.note(changed ? "tunnel '" + spec.name + "' is up (kernel FOU/IPIP)"
+  auto k = kind::for_spec(spec);
+  std::string kind_name = k ? (*k)->name : "ipip";
+  for (auto &c : kind_name)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  reporter.note(changed ? "tunnel '" + spec.name + "' is up (kernel FOU/" + kind_name + ")"
                         : "tunnel '" + spec.name + "' is already up as asked; nothing changed");
   return k_exit_ok;
 }

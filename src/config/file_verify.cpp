@@ -16,6 +16,7 @@ constexpr std::pair<std::string_view, std::string_view> k_file_terms[] = {
     {"REMOTE address or subnet", "route"},
     {"REMOTE", "route"},
     {"--mode kernel", "mode 'kernel'"},
+    {"--mode userspace", "mode 'userspace'"},
     {"--peer-port-fixed", "peer_port_fixed"},
     {"--tun-device", "tun_device"},
     {"--framing", "framing"},
@@ -66,6 +67,7 @@ TunnelSpec neutral_spec() {
 util::Status probe(const TunnelSpec &s) {
   return validate(s).map_error([](util::Error e) {
     e.message = in_file_terms(std::move(e.message));
+    e.hint = in_file_terms(std::move(e.hint));
     return e;
   });
 }

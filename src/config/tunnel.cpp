@@ -1,5 +1,7 @@
 #include "fouctl/config/tunnel.hpp"
 
+#include "fouctl/kind/kind.hpp"
+
 #include <algorithm>
 #include <charconv>
 
@@ -128,6 +130,13 @@ util::Status validate(const TunnelSpec &s) {
       return fail(ErrorKind::usage, "REMOTE '" + r.to_string() + "' contains the peer " +
                                         s.peer.to_string() +
                                         ": the tunnel's own packets would loop into it");
+  }
+  if (s.mode == Mode::kernel) {
+    if (auto k = kind::for_spec(s); !k) {
+      auto e = k.error();
+      e.message = "--mode kernel: " + e.message;
+      return tl::unexpected(e);
+    }
   }
   // The first route given again; a sorted copy keeps this n log n for a long list.
   auto sorted = s.routes;

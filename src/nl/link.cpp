@@ -31,7 +31,7 @@ std::string ipip_ip_command(const IpipLinkSpec &s) {
   std::string c = "ip link add name " + s.name;
   if (s.mtu != 0)
     c += " mtu " + std::to_string(s.mtu);
-  c += " type ipip";
+  c += " type " + s.kind;
   if (t.local.is_set())
     c += " local " + t.local.to_string();
   c += " remote " + t.remote.to_string() + " ttl " + (t.ttl ? std::to_string(t.ttl) : "inherit");
@@ -45,10 +45,10 @@ std::string ipip_ip_command(const IpipLinkSpec &s) {
   return c;
 }
 
-// IFLA_LINKINFO { KIND "ipip", DATA { IFLA_IPTUN_* } }: every attribute, always.
-static Status put_ipip_linkinfo(Message &m, const IptunParams &t) {
+// IFLA_LINKINFO { KIND "ipip" or "sit", DATA { IFLA_IPTUN_* } }: every attribute, always.
+static Status put_ipip_linkinfo(Message &m, const std::string &kind, const IptunParams &t) {
   FOUCTL_TRY_ASSIGN(auto *info, m.nest_start(IFLA_LINKINFO));
-  FOUCTL_TRY(m.put_string(IFLA_INFO_KIND, "ipip"));
+  FOUCTL_TRY(m.put_string(IFLA_INFO_KIND, kind));
   FOUCTL_TRY_ASSIGN(auto *data, m.nest_start(IFLA_INFO_DATA));
   FOUCTL_TRY(m.put_u32(IFLA_IPTUN_LINK, t.link));
   FOUCTL_TRY(m.put_u32(IFLA_IPTUN_LOCAL, t.local.is_set() ? t.local.v4_be() : 0));
@@ -75,7 +75,7 @@ Result<Message> build_ipip_create(const IpipLinkSpec &s) {
   FOUCTL_TRY(m.put_string(IFLA_IFNAME, s.name));
   if (s.mtu != 0)
     FOUCTL_TRY(m.put_u32(IFLA_MTU, s.mtu));
-  FOUCTL_TRY(put_ipip_linkinfo(m, s.tunnel));
+  FOUCTL_TRY(put_ipip_linkinfo(m, s.kind, s.tunnel));
   return m;
 }
 
@@ -109,9 +109,9 @@ Result<Message> build_link_get(const std::string &name) {
   return m;
 }
 
-Result<Message> build_ipip_change(int ifindex, const IptunParams &tunnel) {
+Result<Message> build_ipip_change(int ifindex, const IptunParams &tunnel, const std::string &kind) {
   FOUCTL_TRY_ASSIGN(auto m, link_msg(RTM_NEWLINK, 0, ifindex));
-  FOUCTL_TRY(put_ipip_linkinfo(m, tunnel));
+  FOUCTL_TRY(put_ipip_linkinfo(m, kind, tunnel));
   return m;
 }
 
@@ -191,8 +191,8 @@ Result<LinkInfo> link_get(Socket &rt, const std::string &name) {
   return fail(ErrorKind::not_found, "no device '" + name + "'");
 }
 
-Status ipip_change(Socket &rt, int ifindex, const IptunParams &tunnel) {
-  FOUCTL_TRY_ASSIGN(auto m, build_ipip_change(ifindex, tunnel));
+Status ipip_change(Socket &rt, int ifindex, const IptunParams &tunnel, const std::string &kind) {
+  FOUCTL_TRY_ASSIGN(auto m, build_ipip_change(ifindex, tunnel, kind));
   return rt.request(m).map([](auto &&) {});
 }
 

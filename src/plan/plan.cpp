@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "fouctl/kind/kind.hpp"
+
 namespace fouctl::plan {
 
 namespace {
@@ -18,6 +20,13 @@ bool relay_settings_equal(const TunnelState &have, const config::TunnelSpec &b) 
   return a.rx_port == b.rx_port && a.tx_port == b.tx_port && a.peer == b.peer &&
          a.local == b.local && mtu == b.mtu && a.framing == b.framing &&
          a.tun_device == b.tun_device && a.peer_port_fixed == b.peer_port_fixed;
+}
+
+// The kind a kernel tunnel's spec asks for; the first row (ipip) for one no kind carries,
+// which only a spec that failed verification can be.
+const kind::Kind &kind_of(const config::TunnelSpec &spec) {
+  auto k = kind::for_spec(spec);
+  return k ? **k : *kind::all().front();
 }
 
 void push(std::vector<Action> &out, ActionKind kind, const std::string &name,
@@ -49,7 +58,8 @@ std::vector<Action> make_plan(const State &observed, const State &desired) {
     const auto &want = it->second.spec;
     const auto &h = have.spec;
     bool recreate = h.mode != want.mode ||
-                    (want.mode == config::Mode::userspace && !relay_settings_equal(have, want));
+                    (want.mode == config::Mode::userspace && !relay_settings_equal(have, want)) ||
+                    (!have.kind.empty() && !it->second.kind.empty() && have.kind != it->second.kind);
     if (recreate) {
       push(removals, ActionKind::remove, name, h);
       push(creations, ActionKind::create, name, want);
@@ -190,8 +200,7 @@ std::string describe(const Action &a) {
   case ActionKind::remove:
     if (a.spec.mode == config::Mode::userspace)
       return "stop relay " + n + "   # its TUN device, addresses and routes go with it";
-    return "ip link del dev " + n + "; ip fou del port " + std::to_string(a.spec.rx_port) +
-           " ipproto 4";
+    return "ip link del dev " + n + "; " + kind::ip_fou(kind_of(a.spec), "del", a.spec.rx_port);
   case ActionKind::create: {
     const auto &s = a.spec;
     std::string c;
@@ -202,11 +211,8 @@ std::string describe(const Action &a) {
           std::to_string(s.rx_port) + " <-> " + s.peer.to_string() + ":" +
           std::to_string(s.tx_port);
     } else {
-      c = "ip link add name " + n + " mtu " + std::to_string(s.mtu) + " type ipip" +
-          (s.local.is_set() ? " local " + s.local.to_string() : "") + " remote " +
-          s.peer.to_string() + " ttl 64 encap fou encap-sport auto encap-dport " +
-          std::to_string(s.tx_port) + "; ip fou add port " + std::to_string(s.rx_port) +
-          " ipproto 4";
+      const auto &k = kind_of(s);
+      c = kind::ip_link_add(k, s) + "; " + kind::ip_fou(k, "add", s.rx_port);
       if (!config::tx_checksum_offload(s))
         c += "; ethtool -K " + n + " tx off";
     }
@@ -231,13 +237,10 @@ std::string describe(const Action &a) {
   case ActionKind::link_down:
     return "ip link set dev " + n + " down";
   case ActionKind::change_encap:
-    return "ip link change dev " + n + " type ipip" +
-           (a.spec.local.is_set() ? " local " + a.spec.local.to_string() : "") + " remote " +
-           a.spec.peer.to_string() + " encap fou encap-sport auto encap-dport " +
-           std::to_string(a.spec.tx_port);
+    return kind::ip_link_change(kind_of(a.spec), a.spec);
   case ActionKind::change_port:
-    return "ip fou del port " + std::to_string(a.before.rx_port) + " && ip fou add port " +
-           std::to_string(a.spec.rx_port) + " ipproto 4";
+    return kind::ip_fou(kind_of(a.before), "del", a.before.rx_port) + " && " +
+           kind::ip_fou(kind_of(a.spec), "add", a.spec.rx_port);
   case ActionKind::set_offload:
     return "ethtool -K " + n + " tx " + (config::tx_checksum_offload(a.spec) ? "on" : "off");
   }

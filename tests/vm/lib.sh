@@ -164,6 +164,8 @@ wait_udp_port() { _wait_port udp "$@"; }
 
 # wait_tcp_port NS PORT: the same for a TCP listener.
 wait_tcp_port() { _wait_port tcp "$@"; }
+# wait_tcp6_port NS PORT: the same for an IPv6 listener (/proc/net/tcp6).
+wait_tcp6_port() { _wait_port tcp6 "$@"; }
 
 _wait_port() {
     local proto=$1 ns=$2 port=$3 hex i

@@ -43,7 +43,8 @@ public:
 
 private:
   KernelBackend(nl::Socket rt) : m_rt(std::move(rt)) {}
-  util::Result<util::IpAddr> choose_local(const config::TunnelSpec &spec, const Observed &obs) const;
+  util::Result<util::IpAddr> choose_local(const config::TunnelSpec &spec, const Observed &obs,
+                                          const std::string &link_kind) const;
 
   nl::Socket m_rt;
   std::optional<nl::Socket> m_genl;

@@ -12,6 +12,7 @@ namespace fouctl::backend {
 struct TunnelStatus {
   std::string name;
   std::string mode; // "kernel" or "userspace"
+  std::string kind; // kernel tunnels: the device's kind ("ipip", "sit"); empty for relays
   int ifindex = 0;
   bool up = false;
   std::uint16_t rx_port = 0;

@@ -48,6 +48,7 @@ struct LinkInfo {
 };
 
 struct IpipLinkSpec {
+  std::string kind = "ipip"; // IFLA_INFO_KIND: "ipip" or "sit" (same IFLA_IPTUN_* attributes)
   std::string name;
   std::uint32_t mtu = 0; // 0 = kernel default
   IptunParams tunnel;
@@ -68,7 +69,8 @@ Result<Message> build_link_dump(bool counters = true);
 Result<Message> build_link_get(const std::string &name);
 // ip link change dev #IFINDEX type ipip local L remote R ... encap-dport P: changes an
 // existing ipip device in place. The kernel zeroes what is left out, so the full set is sent.
-Result<Message> build_ipip_change(int ifindex, const IptunParams &tunnel);
+Result<Message> build_ipip_change(int ifindex, const IptunParams &tunnel,
+                                  const std::string &kind = "ipip");
 Result<LinkInfo> parse_link(const Reply &r);
 
 std::string ipip_ip_command(const IpipLinkSpec &spec);
@@ -76,7 +78,8 @@ std::string ipip_ip_command(const IpipLinkSpec &spec);
 Result<std::vector<LinkInfo>> link_list(Socket &rt, bool counters = true);
 // ErrorKind::not_found when there is no such device.
 Result<LinkInfo> link_get(Socket &rt, const std::string &name);
-Status ipip_change(Socket &rt, int ifindex, const IptunParams &tunnel);
+Status ipip_change(Socket &rt, int ifindex, const IptunParams &tunnel,
+                   const std::string &kind = "ipip");
 Result<LinkInfo> ipip_create(Socket &rt, const IpipLinkSpec &spec); // the new link, as read back
 Status link_set(Socket &rt, int ifindex, std::optional<std::uint32_t> mtu,
                 std::optional<std::string> alias, std::optional<bool> up);

@@ -17,6 +17,9 @@ struct TunnelState {
   // Routes into the device that fouctl did not make (an address's connected route): they
   // satisfy a wanted route but are never deleted by the planner.
   std::vector<util::Prefix> foreign_routes;
+  // Kernel tunnels: the device kind ("ipip", "sit"), observed or chosen (kind::for_spec).
+  // Another kind cannot be changed into: the tunnel is recreated.
+  std::string kind = {};
   // Observed only: the device is administratively down (set so by hand).
   bool down = false;
   // Observed relays only: the MTU the relay process was started with, when it differs from

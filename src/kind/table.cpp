@@ -1,0 +1,106 @@
+// The kind table and what is common to every row.
+#include <linux/if_tunnel.h>
+
+#include <algorithm>
+#include <array>
+
+#include "table.hpp"
+
+namespace fouctl::kind {
+
+using util::ErrorKind;
+using util::fail;
+
+namespace {
+
+// One entry per kind. The order matters only for of_link's lookups; each kind's families
+// are distinct.
+const std::array<const Kind *, 2> k_table = {&k_ipip, &k_sit};
+
+const char *family_name(int f) { return f == 6 ? "IPv6" : "IPv4"; }
+
+// The inner family of `spec`: 4 or 6 when all REMOTEs agree, 0 when they are mixed.
+int inner_family(const config::TunnelSpec &spec) {
+  int f = 0;
+  for (const auto &r : spec.routes) {
+    if (f != 0 && r.addr.family != f)
+      return 0;
+    f = r.addr.family;
+  }
+  return f == 0 ? 4 : f;
+}
+
+} // namespace
+
+std::span<const Kind *const> all() { return k_table; }
+
+util::Result<const Kind *> for_spec(const config::TunnelSpec &spec) {
+  const int inner = inner_family(spec);
+  if (inner == 0) {
+    auto e = fail(ErrorKind::usage,
+                  "REMOTEs of both families: a kernel tunnel device and its FOU port carry one "
+                  "(ipip IPv4, sit IPv6)");
+    e.value().hint = "make one tunnel per family (two receive ports), or use --mode userspace: "
+                     "the relay carries both over one port";
+    return e;
+  }
+  for (const Kind *k : k_table)
+    if (k->underlay == spec.peer.family && k->inner == inner)
+      return k;
+  return fail(ErrorKind::usage, std::string("no kernel tunnel carries ") + family_name(inner) +
+                                    " over " + family_name(spec.peer.family));
+}
+
+bool kernel_can_carry(const config::TunnelSpec &spec, std::string *why) {
+  auto k = for_spec(spec);
+  if (!k && why != nullptr)
+    *why = k.error().message;
+  return k.has_value();
+}
+
+const Kind *of_link(const nl::LinkInfo &link) {
+  auto it = std::find_if(k_table.begin(), k_table.end(),
+                         [&](const Kind *k) { return link.kind == k->link_kind; });
+  return it == k_table.end() ? nullptr : *it;
+}
+
+nl::IpipLinkSpec link_spec(const Kind &k, const config::TunnelSpec &spec, const util::IpAddr &local) {
+  nl::IpipLinkSpec link;
+  link.kind = k.link_kind;
+  link.name = spec.name;
+  link.mtu = spec.mtu;
+  link.tunnel.local = local;
+  link.tunnel.remote = spec.peer;
+  link.tunnel.proto = k.ipproto;
+  link.tunnel.encap_type = TUNNEL_ENCAP_FOU;
+  link.tunnel.encap_dport = spec.tx_port;
+  return link;
+}
+
+nl::FouPort fou_port(const Kind &k, std::uint16_t port) {
+  nl::FouPort p;
+  p.port = port;
+  p.family = k.underlay;
+  p.ipproto = k.ipproto;
+  return p;
+}
+
+std::string ip_link_add(const Kind &k, const config::TunnelSpec &spec) {
+  return "ip link add name " + spec.name + " mtu " + std::to_string(spec.mtu) + " type " +
+         k.name + (spec.local.is_set() ? " local " + spec.local.to_string() : "") + " remote " +
+         spec.peer.to_string() + " ttl 64 encap fou encap-sport auto encap-dport " +
+         std::to_string(spec.tx_port);
+}
+
+std::string ip_link_change(const Kind &k, const config::TunnelSpec &spec) {
+  return "ip link change dev " + spec.name + " type " + k.name +
+         (spec.local.is_set() ? " local " + spec.local.to_string() : "") + " remote " +
+         spec.peer.to_string() + " encap fou encap-sport auto encap-dport " +
+         std::to_string(spec.tx_port);
+}
+
+std::string ip_fou(const Kind &k, const char *verb, std::uint16_t port) {
+  return fou_port(k, port).ip_command(verb);
+}
+
+} // namespace fouctl::kind

@@ -1,0 +1,10 @@
+#pragma once
+// Private to src/kind: the rows, one per file.
+#include "fouctl/kind/kind.hpp"
+
+namespace fouctl::kind {
+
+extern const Kind k_ipip;
+extern const Kind k_sit;
+
+} // namespace fouctl::kind
