@@ -68,7 +68,8 @@ TunnelStatus KernelBackend::status_of(const nl::LinkInfo &link, const Observed &
   auto mark = parse_mark(link.alias);
   s.name = link.name;
   s.mode = mark ? mark->mode : "kernel";
-  s.kind = link.kind;
+  const kind::Kind *k = kind::of_link(link);
+  s.kind = k ? k->name : link.kind;
   s.ifindex = link.ifindex;
   s.up = link.is_up();
   s.rx_port = mark ? mark->rx_port : 0;
@@ -78,7 +79,7 @@ TunnelStatus KernelBackend::status_of(const nl::LinkInfo &link, const Observed &
     s.peer = link.tunnel->remote;
     s.local = link.tunnel->local;
   }
-  s.rx_port_open = obs.fou_port(s.rx_port).has_value();
+  s.rx_port_open = obs.fou_port(s.rx_port, k ? k->underlay : 4).has_value();
   s.routes = obs.routes_through(link.ifindex);
   for (const auto &r : obs.routes_of(link.ifindex))
     s.owned_routes.push_back(r.dst);
@@ -139,7 +140,8 @@ util::Result<util::IpAddr> KernelBackend::choose_local(const config::TunnelSpec 
         return &l;
     return static_cast<const nl::LinkInfo *>(nullptr);
   };
-  if (spec.local.is_set() || !spec.peer.is_loopback()) {
+  // IPv6 has one loopback address: no choice to make there.
+  if (spec.local.is_set() || !spec.peer.is_loopback() || spec.peer.family == 6) {
     if (const auto *other = taken(spec.local)) {
       auto e = fail(ErrorKind::conflict,
                     "device '" + other->name + "' already tunnels " + spec.local.to_string() +
@@ -190,8 +192,11 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
                                      Observed *given) {
   FOUCTL_TRY_ASSIGN(const kind::Kind *k, kind::for_spec(spec));
   FOUCTL_TRY(ensure_available());
-  if (std::string(k->module) != "ipip") // loaded by ensure_available
-    FOUCTL_TRY(kmod::load_module(k->module, k->config_option));
+  // ensure_available loaded fou and ipip; other kinds need their own modules.
+  for (auto [module, option] : {std::pair{k->module, k->config_option},
+                                std::pair{k->fou_module, k->fou_option}})
+    if (std::string(module) != "ipip" && std::string(module) != "fou")
+      FOUCTL_TRY(kmod::load_module(module, option));
   Observed observed;
   if (!given) {
     FOUCTL_TRY_ASSIGN(observed, observe(false));
@@ -213,11 +218,11 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
     auto diff = differences(spec, now);
     if (now.mode != "kernel")
       diff.insert(diff.begin(), "it is a " + now.mode + " tunnel");
-    else if (existing->kind != k->link_kind)
-      diff.insert(diff.begin(), "it is " + existing->kind + ", not " + k->name);
+    else if (kind::of_link(*existing) != k)
+      diff.insert(diff.begin(), "it is " + now.kind + ", not " + k->name);
     FOUCTL_TRY(refuse_differences(spec, diff));
   }
-  if (!existing && obs.fou_port(spec.rx_port)) {
+  if (!existing && obs.fou_port(spec.rx_port, k->underlay)) {
     auto e = fail(ErrorKind::conflict, "FOU port " + std::to_string(spec.rx_port) +
                                            " is already open and fouctl did not open it");
     e.value().hint = "see 'ip fou show'";
@@ -246,7 +251,7 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
   if (!existing) {
     nl::IpipLinkSpec link = kind::link_spec(*k, spec, local);
     FOUCTL_TRY(step(tx.run(
-        nl::ipip_ip_command(link),
+        kind::ip_link_add(*k, spec, local),
         [&]() -> Status {
           auto made = nl::ipip_create(m_rt, link);
           if (!made) {
@@ -273,7 +278,7 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
                            [&]() { return nl::link_set(m_rt, ifindex, std::nullopt, mark, true); },
                            {}, {})));
   }
-  if (!obs.fou_port(spec.rx_port)) {
+  if (!obs.fou_port(spec.rx_port, k->underlay)) {
     nl::FouPort port = kind::fou_port(*k, spec.rx_port);
     FOUCTL_TRY(step(tx.run(
         port.ip_command("add"),
@@ -303,7 +308,8 @@ Status KernelBackend::down(const nl::LinkInfo &link, const Observed &obs, Report
   };
   keep(remove_routes(m_rt, obs, link.ifindex, link.name, reporter));
   if (mark) {
-    if (auto port = obs.fou_port(mark->rx_port)) {
+    const kind::Kind *k = kind::of_link(link);
+    if (auto port = obs.fou_port(mark->rx_port, k ? k->underlay : 4)) {
       reporter.action(port->ip_command("del"));
       keep(nl::fou_del(*m_genl, m_fou_family, *port)
                .map_error(util::context("closing FOU port " + std::to_string(port->port))));

@@ -54,9 +54,9 @@ std::vector<util::Prefix> Observed::addrs_of(int ifindex) const {
   return out;
 }
 
-std::optional<nl::FouPort> Observed::fou_port(std::uint16_t port) const {
+std::optional<nl::FouPort> Observed::fou_port(std::uint16_t port, int family) const {
   for (const auto &p : ports)
-    if (p.port == port && p.family == 4)
+    if (p.port == port && p.family == family)
       return p;
   return std::nullopt;
 }

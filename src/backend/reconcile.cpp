@@ -203,7 +203,7 @@ plan::State desired_state(const std::vector<config::TunnelSpec> &tunnels, bool k
     plan::TunnelState t{spec, {}};
     if (spec.mode == config::Mode::kernel)
       if (auto k = kind::for_spec(spec))
-        t.kind = (*k)->link_kind;
+        t.kind = (*k)->name;
     s[spec.name] = t;
   }
   return s;

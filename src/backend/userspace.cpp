@@ -50,13 +50,15 @@ namespace {
 constexpr int k_ready_timeout_ms = 10000;
 constexpr int k_stop_timeout_ms = 5000;
 
-sockaddr_storage to_sockaddr(const util::IpAddr &a, std::uint16_t port) {
+// `a` with `port`; an unset `a` is the wildcard address of `family` (4 or 6).
+sockaddr_storage to_sockaddr(const util::IpAddr &a, std::uint16_t port, int family = 4) {
   sockaddr_storage ss{};
-  if (a.family == 6) {
+  if (a.family == 6 || (!a.is_set() && family == 6)) {
     auto *s6 = reinterpret_cast<sockaddr_in6 *>(&ss);
     s6->sin6_family = AF_INET6;
     s6->sin6_port = htons(port);
-    std::memcpy(&s6->sin6_addr, a.bytes.data(), 16);
+    if (a.is_set())
+      std::memcpy(&s6->sin6_addr, a.bytes.data(), 16);
   } else {
     auto *s4 = reinterpret_cast<sockaddr_in *>(&ss);
     s4->sin_family = AF_INET;
@@ -67,13 +69,25 @@ sockaddr_storage to_sockaddr(const util::IpAddr &a, std::uint16_t port) {
   return ss;
 }
 
+socklen_t sockaddr_len(int family) {
+  return family == 6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+}
+
+// The relay's UDP socket, of the underlay's (the peer's) family, bound to local:RX_PORT.
 Result<util::UniqueFd> open_udp(const config::TunnelSpec &spec) {
-  util::UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  const int family = spec.peer.family;
+  util::UniqueFd fd(::socket(family == 6 ? AF_INET6 : AF_INET,
+                             SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid())
     return util::fail_errno("creating the relay's UDP socket", errno);
+  if (family == 6) {
+    int one = 1; // IPv6 only, like a fou6 port: no IPv4-mapped peers
+    if (::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0)
+      return util::fail_errno("setting IPV6_V6ONLY on the relay's UDP socket", errno);
+  }
   FOUCTL_TRY(relay::tune_udp_socket(fd.get()));
-  auto local = to_sockaddr(spec.local, spec.rx_port);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr *>(&local), sizeof(sockaddr_in)) < 0) {
+  auto local = to_sockaddr(spec.local, spec.rx_port, family);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr *>(&local), sockaddr_len(family)) < 0) {
     int err = errno;
     auto e = util::fail_errno("binding UDP " + spec.local.to_string() + ":" +
                                   std::to_string(spec.rx_port),
@@ -356,7 +370,7 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
   relay::RelayProcess proc{spec.name, std::move(tun), std::move(udp), std::move(control), {}, {}, {},
                            opt.verbose, -1, {0}, {}};
   proc.engine.peer = to_sockaddr(spec.peer, spec.tx_port);
-  proc.engine.peer_len = sizeof(sockaddr_in);
+  proc.engine.peer_len = sockaddr_len(spec.peer.family);
   proc.engine.peer_port_fixed = spec.peer_port_fixed;
   proc.engine.framing =
       spec.framing == config::Framing::tun_pi ? relay::Framing::tun_pi : relay::Framing::raw;

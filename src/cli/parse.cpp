@@ -32,10 +32,11 @@ util::Result<config::TunnelSpec> build_spec(const RawUp &raw) {
     FOUCTL_TRY_ASSIGN(auto p, util::parse_prefix(item, true).map_error(util::context("REMOTE")));
     s.routes.push_back(p);
   }
+  FOUCTL_TRY_ASSIGN(s.peer, util::parse_addr(raw.peer).map_error(util::context("--peer")));
+  s.mtu = config::default_mtu(s.peer);
   if (!raw.mtu.empty()) {
     FOUCTL_TRY_ASSIGN(s.mtu, config::parse_mtu(raw.mtu));
   }
-  FOUCTL_TRY_ASSIGN(s.peer, util::parse_addr(raw.peer).map_error(util::context("--peer")));
   if (!raw.local.empty()) {
     FOUCTL_TRY_ASSIGN(s.local, util::parse_addr(raw.local).map_error(util::context("--local")));
   }
@@ -80,7 +81,8 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   up->add_option("TX_PORT", raw.tx, "UDP port encapsulated packets are sent to")->required();
   up->add_option("REMOTE", raw.remote, "Address or subnet routed through the tunnel (comma list)")
       ->required();
-  up->add_option("MTU", raw.mtu, "Largest packet the link carries (68-65507, default 1472)");
+  up->add_option("MTU", raw.mtu,
+                 "Largest packet the link carries (68-65507, default 1472; 1452 over IPv6)");
   up->add_option("--peer", raw.peer, "Underlay address of the other end (default 127.0.0.1)");
   up->add_option("--local", raw.local, "Underlay source address");
   up->add_option("--address", raw.addresses, "Address for the tunnel device (repeatable)")

@@ -284,7 +284,10 @@ std::optional<TunnelDraft> read_tunnel(Reader &r, const Json &v, std::size_t ind
     if (std::find(meant.begin(), meant.end(), key.name) == meant.end())
       r.error(pointer, "missing required key '" + std::string(key.name) + "', " + key.required);
   }
-  // The command line's defaults: the TUN device's name, else fou<RX_PORT>.
+  // The command line's defaults: the MTU for the underlay's family, the TUN device's name,
+  // else fou<RX_PORT>.
+  if (std::find(given.begin(), given.end(), "mtu") == given.end())
+    t.spec.mtu = default_mtu(t.spec.peer);
   if (!t.name_given && (!t.spec.tun_device.empty() || t.rx_ok)) {
     t.name_from_rx = t.spec.tun_device.empty();
     t.spec.name = t.name_from_rx ? default_name(t.spec.rx_port) : t.spec.tun_device;

@@ -89,8 +89,11 @@ util::Status check_peer(const util::IpAddr &peer) {
 util::Status check_local(const util::IpAddr &local) {
   auto s = neutral_spec();
   s.local = local;
-  // Local and peer must agree on loopback; that rule is between keys, not this one's.
-  if (!local.is_loopback())
+  // Local and peer must agree on loopback and family; those rules are between keys, not
+  // this one's.
+  if (local.family == 6)
+    s.peer = *util::parse_addr(local.is_loopback() ? "::1" : "2001:db8::1");
+  else if (!local.is_loopback())
     s.peer = *util::parse_addr("192.0.2.1");
   return probe(s);
 }

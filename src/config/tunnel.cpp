@@ -104,13 +104,13 @@ util::Status validate(const TunnelSpec &s) {
   if (s.mtu < k_min_mtu || s.mtu > k_max_mtu)
     return fail(ErrorKind::usage, "MTU " + std::to_string(s.mtu) + " is outside " +
                                       std::to_string(k_min_mtu) + "-" + std::to_string(k_max_mtu));
-  if (s.peer.family != 4)
-    return fail(ErrorKind::usage, "peer '" + s.peer.to_string() +
-                                      "' must be an IPv4 address (FOU/IPIP runs over IPv4)");
+  if (s.peer.family != 4 && s.peer.family != 6)
+    return fail(ErrorKind::usage, "peer '" + s.peer.to_string() + "' is not an address");
   if (s.peer.is_unspecified() || s.peer.is_multicast())
     return fail(ErrorKind::usage, "peer '" + s.peer.to_string() + "' is not a unicast address");
-  if (s.local.is_set() && s.local.family != 4)
-    return fail(ErrorKind::usage, "local '" + s.local.to_string() + "' must be an IPv4 address");
+  if (s.local.is_set() && s.local.family != s.peer.family)
+    return fail(ErrorKind::usage, "local '" + s.local.to_string() + "' and peer '" +
+                                      s.peer.to_string() + "' must be of the same family");
   if (s.local.is_set() && (s.local.is_unspecified() || s.local.is_multicast()))
     return fail(ErrorKind::usage, "local '" + s.local.to_string() + "' is not a unicast address");
   if (s.local.is_set() && s.local.is_loopback() != s.peer.is_loopback())
@@ -126,7 +126,7 @@ util::Status validate(const TunnelSpec &s) {
     if (r.addr.family == 6 && s.mtu < 1280)
       return fail(ErrorKind::usage, "IPv6 REMOTE '" + r.to_string() +
                                         "' needs an MTU of at least 1280 (IPv6 minimum)");
-    if (r.addr.family == 4 && s.peer.family == 4 && r.contains(s.peer) && !s.peer.is_loopback())
+    if (r.addr.family == s.peer.family && r.contains(s.peer) && !s.peer.is_loopback())
       return fail(ErrorKind::usage, "REMOTE '" + r.to_string() + "' contains the peer " +
                                         s.peer.to_string() +
                                         ": the tunnel's own packets would loop into it");

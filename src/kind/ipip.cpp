@@ -3,6 +3,7 @@
 
 namespace fouctl::kind {
 
-const Kind k_ipip{"ipip", "ipip", 4, 4, 4, "ipip", "CONFIG_NET_IPIP"};
+const Kind k_ipip{"ipip", "ipip", "ipip", 4, 4, 4, "ipip", "CONFIG_NET_IPIP",
+                  "fou", "CONFIG_NET_FOU", 28};
 
 } // namespace fouctl::kind

@@ -15,7 +15,7 @@ namespace {
 
 // One entry per kind. The order matters only for of_link's lookups; each kind's families
 // are distinct.
-const std::array<const Kind *, 2> k_table = {&k_ipip, &k_sit};
+const std::array<const Kind *, 4> k_table = {&k_ipip, &k_sit, &k_ipip6, &k_ip6ip6};
 
 const char *family_name(int f) { return f == 6 ? "IPv6" : "IPv4"; }
 
@@ -59,8 +59,9 @@ bool kernel_can_carry(const config::TunnelSpec &spec, std::string *why) {
 }
 
 const Kind *of_link(const nl::LinkInfo &link) {
-  auto it = std::find_if(k_table.begin(), k_table.end(),
-                         [&](const Kind *k) { return link.kind == k->link_kind; });
+  auto it = std::find_if(k_table.begin(), k_table.end(), [&](const Kind *k) {
+    return link.kind == k->link_kind && (!link.tunnel || link.tunnel->proto == k->ipproto);
+  });
   return it == k_table.end() ? nullptr : *it;
 }
 
@@ -74,6 +75,8 @@ nl::IpipLinkSpec link_spec(const Kind &k, const config::TunnelSpec &spec, const 
   link.tunnel.proto = k.ipproto;
   link.tunnel.encap_type = TUNNEL_ENCAP_FOU;
   link.tunnel.encap_dport = spec.tx_port;
+  if (k.underlay == 6)
+    link.tunnel.ip6_flags = 0x1; // IP6_TNL_F_IGN_ENCAP_LIMIT: encaplimit none
   return link;
 }
 
@@ -85,18 +88,28 @@ nl::FouPort fou_port(const Kind &k, std::uint16_t port) {
   return p;
 }
 
+namespace {
+
+std::string outer_text(const Kind &k, const config::TunnelSpec &spec, const util::IpAddr &local) {
+  return std::string(" type ") + k.ip_type + (local.is_set() ? " local " + local.to_string() : "") +
+         " remote " + spec.peer.to_string() +
+         (k.underlay == 6 ? " hoplimit 64 encaplimit none" : " ttl 64") +
+         " encap fou encap-sport auto encap-dport " + std::to_string(spec.tx_port);
+}
+
+} // namespace
+
+std::string ip_link_add(const Kind &k, const config::TunnelSpec &spec, const util::IpAddr &local) {
+  return "ip link add name " + spec.name + " mtu " + std::to_string(spec.mtu) +
+         outer_text(k, spec, local);
+}
+
 std::string ip_link_add(const Kind &k, const config::TunnelSpec &spec) {
-  return "ip link add name " + spec.name + " mtu " + std::to_string(spec.mtu) + " type " +
-         k.name + (spec.local.is_set() ? " local " + spec.local.to_string() : "") + " remote " +
-         spec.peer.to_string() + " ttl 64 encap fou encap-sport auto encap-dport " +
-         std::to_string(spec.tx_port);
+  return ip_link_add(k, spec, spec.local);
 }
 
 std::string ip_link_change(const Kind &k, const config::TunnelSpec &spec) {
-  return "ip link change dev " + spec.name + " type " + k.name +
-         (spec.local.is_set() ? " local " + spec.local.to_string() : "") + " remote " +
-         spec.peer.to_string() + " encap fou encap-sport auto encap-dport " +
-         std::to_string(spec.tx_port);
+  return "ip link change dev " + spec.name + outer_text(k, spec, spec.local);
 }
 
 std::string ip_fou(const Kind &k, const char *verb, std::uint16_t port) {

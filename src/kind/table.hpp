@@ -6,5 +6,7 @@ namespace fouctl::kind {
 
 extern const Kind k_ipip;
 extern const Kind k_sit;
+extern const Kind k_ipip6;
+extern const Kind k_ip6ip6;
 
 } // namespace fouctl::kind

@@ -10,9 +10,10 @@ using util::ErrorKind;
 using util::fail;
 
 std::string FouPort::ip_command(const char *verb) const {
-  std::string s = std::string("ip ") + (family == 6 ? "-6 " : "") + "fou " + verb + " port " +
-                  std::to_string(port);
+  std::string s = std::string("ip fou ") + verb + " port " + std::to_string(port);
   s += type == FOU_ENCAP_GUE ? " gue" : " ipproto " + std::to_string(ipproto);
+  if (family == 6)
+    s += " -6"; // iproute2 spells a fou6 port with -6 among the port's options
   if (local.is_set())
     s += " local " + local.to_string();
   if (peer.is_set())

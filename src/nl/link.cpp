@@ -45,11 +45,41 @@ std::string ipip_ip_command(const IpipLinkSpec &s) {
   return c;
 }
 
-// IFLA_LINKINFO { KIND "ipip" or "sit", DATA { IFLA_IPTUN_* } }: every attribute, always.
+// ip6tnl's IFLA_IPTUN_*: IPv6 addresses, a hop limit instead of TTL, no PMTUDISC or TOS,
+// and flags (encaplimit none: no tunnel encapsulation limit option in every packet).
+static Status put_ip6tnl_data(Message &m, const IptunParams &t) {
+  static constexpr std::uint8_t k_any6[16] = {};
+  FOUCTL_TRY(m.put_u32(IFLA_IPTUN_LINK, t.link));
+  if (t.local.is_set())
+    FOUCTL_TRY(m.put_addr(IFLA_IPTUN_LOCAL, t.local));
+  else
+    FOUCTL_TRY(m.put(IFLA_IPTUN_LOCAL, k_any6, sizeof k_any6));
+  FOUCTL_TRY(m.put_addr(IFLA_IPTUN_REMOTE, t.remote));
+  FOUCTL_TRY(m.put_u8(IFLA_IPTUN_TTL, t.ttl));
+  FOUCTL_TRY(m.put_u8(IFLA_IPTUN_ENCAP_LIMIT, 0));
+  FOUCTL_TRY(m.put_u32(IFLA_IPTUN_FLOWINFO, 0));
+  FOUCTL_TRY(m.put_u32(IFLA_IPTUN_FLAGS, t.ip6_flags));
+  FOUCTL_TRY(m.put_u8(IFLA_IPTUN_PROTO, t.proto));
+  FOUCTL_TRY(m.put_u16(IFLA_IPTUN_ENCAP_TYPE, t.encap_type));   // host order
+  FOUCTL_TRY(m.put_u16(IFLA_IPTUN_ENCAP_FLAGS, t.encap_flags)); // host order
+  FOUCTL_TRY(m.put_be16(IFLA_IPTUN_ENCAP_SPORT, t.encap_sport)); // network order
+  FOUCTL_TRY(m.put_be16(IFLA_IPTUN_ENCAP_DPORT, t.encap_dport)); // network order
+  FOUCTL_TRY(m.put_u32(IFLA_IPTUN_FWMARK, t.fwmark));
+  return {};
+}
+
+// IFLA_LINKINFO { KIND "ipip", "sit" or "ip6tnl", DATA { IFLA_IPTUN_* } }: every attribute,
+// always.
 static Status put_ipip_linkinfo(Message &m, const std::string &kind, const IptunParams &t) {
   FOUCTL_TRY_ASSIGN(auto *info, m.nest_start(IFLA_LINKINFO));
   FOUCTL_TRY(m.put_string(IFLA_INFO_KIND, kind));
   FOUCTL_TRY_ASSIGN(auto *data, m.nest_start(IFLA_INFO_DATA));
+  if (kind == "ip6tnl") {
+    FOUCTL_TRY(put_ip6tnl_data(m, t));
+    FOUCTL_TRY(m.nest_end(data));
+    FOUCTL_TRY(m.nest_end(info));
+    return {};
+  }
   FOUCTL_TRY(m.put_u32(IFLA_IPTUN_LINK, t.link));
   FOUCTL_TRY(m.put_u32(IFLA_IPTUN_LOCAL, t.local.is_set() ? t.local.v4_be() : 0));
   FOUCTL_TRY(m.put_u32(IFLA_IPTUN_REMOTE, t.remote.v4_be()));
@@ -115,13 +145,14 @@ Result<Message> build_ipip_change(int ifindex, const IptunParams &tunnel, const 
   return m;
 }
 
-static IptunParams parse_iptun(const AttrTable &d) {
+static IptunParams parse_iptun(const AttrTable &d, int family_af) {
   IptunParams t;
   t.link = d.u32(IFLA_IPTUN_LINK);
-  t.local = d.addr(IFLA_IPTUN_LOCAL, AF_INET);
+  t.local = d.addr(IFLA_IPTUN_LOCAL, family_af);
   if (t.local.is_unspecified())
     t.local = {};
-  t.remote = d.addr(IFLA_IPTUN_REMOTE, AF_INET);
+  t.remote = d.addr(IFLA_IPTUN_REMOTE, family_af);
+  t.ip6_flags = d.u32(IFLA_IPTUN_FLAGS);
   t.ttl = d.u8(IFLA_IPTUN_TTL);
   t.proto = d.u8(IFLA_IPTUN_PROTO);
   t.pmtudisc = d.u8(IFLA_IPTUN_PMTUDISC) != 0;
@@ -147,7 +178,9 @@ Result<LinkInfo> parse_link(const Reply &r) {
   auto info = a.nested(IFLA_LINKINFO, IFLA_INFO_MAX);
   l.kind = info.str(IFLA_INFO_KIND);
   if (l.kind == "ipip" || l.kind == "sit")
-    l.tunnel = parse_iptun(info.nested(IFLA_INFO_DATA, IFLA_IPTUN_MAX));
+    l.tunnel = parse_iptun(info.nested(IFLA_INFO_DATA, IFLA_IPTUN_MAX), AF_INET);
+  if (l.kind == "ip6tnl")
+    l.tunnel = parse_iptun(info.nested(IFLA_INFO_DATA, IFLA_IPTUN_MAX), AF_INET6);
   if (l.kind == "tun") {
     // IFLA_TUN_OWNER (Linux 4.15): the user a persistent device was made for (`ip tuntap
     // add ... user U`); (uid_t)-1 when none.

@@ -205,11 +205,14 @@ std::string describe(const Action &a) {
     const auto &s = a.spec;
     std::string c;
     if (s.mode == config::Mode::userspace) {
+      auto endpoint = [](const util::IpAddr &addr, int family, std::uint16_t port) {
+        std::string text = addr.is_set() ? addr.to_string() : family == 6 ? "::" : "0.0.0.0";
+        return (family == 6 ? "[" + text + "]" : text) + ":" + std::to_string(port);
+      };
       c = "start relay " + n + ": ip tuntap add dev " + n + " mode tun; ip link set dev " + n +
           " mtu " + std::to_string(s.mtu) + " up; UDP " +
-          (s.local.is_set() ? s.local.to_string() : std::string("0.0.0.0")) + ":" +
-          std::to_string(s.rx_port) + " <-> " + s.peer.to_string() + ":" +
-          std::to_string(s.tx_port);
+          endpoint(s.local, s.peer.family, s.rx_port) + " <-> " +
+          endpoint(s.peer, s.peer.family, s.tx_port);
     } else {
       const auto &k = kind_of(s);
       c = kind::ip_link_add(k, s) + "; " + kind::ip_fou(k, "add", s.rx_port);

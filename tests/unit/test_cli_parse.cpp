@@ -98,8 +98,9 @@ TEST_SUITE("cli::parse") {
     CHECK(error_of({"up", "2001", "2002", "10.0.2.2", "67"}).find("MTU '67'") != std::string::npos);
     CHECK(error_of({"up", "2001", "2002", "10.0.2.2", "65508"}).find("MTU") != std::string::npos);
     CHECK(error_of({"up", "2001", "2002", "0.0.0.0/0"}).find("all traffic") != std::string::npos);
-    CHECK(error_of({"up", "2001", "2002", "10.0.2.2", "--peer", "::1"}).find("IPv4") !=
-          std::string::npos);
+    CHECK(error_of({"up", "2001", "2002", "10.0.2.2", "--peer", "2001:db8::2", "--local",
+                    "192.0.2.1"})
+              .find("must be of the same family") != std::string::npos);
     CHECK(error_of({"up", "2001", "2002", "10.0.2.2", "--peer", "10.0.0.1", "--local",
                     "127.0.0.2"})
               .find("loopback") != std::string::npos);

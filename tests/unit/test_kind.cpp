@@ -88,3 +88,39 @@ TEST_CASE("kind: check refuses a kernel tunnel of both families, with the key na
   s.mode = config::Mode::automatic;
   CHECK(config::validate(s));
 }
+
+TEST_CASE("kind: an IPv6 peer makes ip6tnl with a fou6 port, the mode from the REMOTEs") {
+  auto s = spec({"10.0.0.0/24"});
+  s.peer = *util::parse_addr("2001:db8::2");
+  auto k4 = kind::for_spec(s);
+  REQUIRE(k4);
+  CHECK(std::string_view((*k4)->name) == "ipip6");
+  auto link = kind::link_spec(**k4, s, *util::parse_addr("2001:db8::1"));
+  CHECK(link.kind == "ip6tnl");
+  CHECK(link.tunnel.proto == 4);
+  CHECK(link.tunnel.ip6_flags == 1); // encaplimit none
+  s.mtu = 1452;
+  CHECK(kind::ip_link_add(**k4, s, *util::parse_addr("2001:db8::1")) ==
+        "ip link add name t mtu 1452 type ip6tnl mode ipip6 local 2001:db8::1 remote 2001:db8::2 "
+        "hoplimit 64 encaplimit none encap fou encap-sport auto encap-dport 5556");
+  CHECK(kind::ip_fou(**k4, "add", 5555) == "ip fou add port 5555 ipproto 4 -6");
+  auto m = nl::build_ipip_create(link);
+  REQUIRE(m);
+  auto bytes = m->bytes();
+  const std::uint8_t remote[] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  CHECK(std::search(bytes.begin(), bytes.end(), std::begin(remote), std::end(remote)) != bytes.end());
+
+  s.routes = {*util::parse_prefix("fd00:2::/64", true)};
+  auto k6 = kind::for_spec(s);
+  REQUIRE(k6);
+  CHECK(std::string_view((*k6)->name) == "ip6ip6");
+  CHECK((*k6)->ipproto == 41);
+  // A dumped ip6tnl device is told apart by its inner protocol.
+  nl::LinkInfo l;
+  l.kind = "ip6tnl";
+  l.tunnel = nl::IptunParams{};
+  l.tunnel->proto = 41;
+  CHECK(kind::of_link(l) == *k6);
+  l.tunnel->proto = 4;
+  CHECK(kind::of_link(l) == *k4);
+}

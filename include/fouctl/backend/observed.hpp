@@ -30,7 +30,8 @@ struct Observed {
   [[nodiscard]] std::vector<util::Prefix> routes_through(int ifindex) const;
   [[nodiscard]] std::vector<util::Prefix> addrs_of(int ifindex) const;
   // The plain IPv4 FOU receive port fouctl opens for a tunnel (no local/peer binding).
-  [[nodiscard]] std::optional<nl::FouPort> fou_port(std::uint16_t port) const;
+  // The FOU port `port` of outer family `family` (4: fou, 6: fou6).
+  [[nodiscard]] std::optional<nl::FouPort> fou_port(std::uint16_t port, int family = 4) const;
 };
 
 // Reads links, addresses and routes over `rt`, FOU ports over `genl` when given.

@@ -32,6 +32,7 @@ util::Result<Offload> parse_offload(const std::string &s);
 // The seed's setup: the link's local end is on this host's loopback.
 constexpr const char *k_default_peer = "127.0.0.1";
 constexpr std::uint32_t k_default_mtu = 1472; // 1500 - 20 (IPv4) - 8 (UDP), as in the seed
+constexpr std::uint32_t k_default_mtu6 = 1452; // 1500 - 40 (IPv6) - 8 (UDP)
 constexpr std::uint32_t k_min_mtu = 68;       // RFC 791 minimum; the kernel's ipip min_mtu
 constexpr std::uint32_t k_max_mtu = 65507;    // 65535 - 20 - 8: the largest UDP payload over IPv4
 
@@ -64,6 +65,10 @@ bool tx_checksum_offload(const TunnelSpec &spec);
 
 // The device name fouctl uses when none is given: stable, derived from the receive port.
 std::string default_name(std::uint16_t rx_port);
+// The MTU when none is given: 1500 less the outer headers of the peer's family.
+inline std::uint32_t default_mtu(const util::IpAddr &peer) {
+  return peer.family == 6 ? k_default_mtu6 : k_default_mtu;
+}
 
 // Rejects names the kernel would refuse or that fouctl could confuse with a port number.
 util::Status validate_name(const std::string &name);

@@ -22,13 +22,17 @@
 namespace fouctl::kind {
 
 struct Kind {
-  const char *name;          // as iproute2 names it: "ipip", "sit"
-  const char *link_kind;     // IFLA_INFO_KIND
+  const char *name;          // as iproute2 names it: "ipip", "sit", "ipip6", "ip6ip6"
+  const char *link_kind;     // IFLA_INFO_KIND: "ipip", "sit", "ip6tnl"
+  const char *ip_type;       // what follows "type" in `ip link add`: "ip6tnl mode ipip6"
   int underlay;              // family of peer and local: 4 or 6
   int inner;                 // family of the routes and packets carried: 4 or 6
   std::uint8_t ipproto;      // the FOU port's inner protocol (IFLA_IPTUN_PROTO too)
   const char *module;        // the kernel module behind link_kind
   const char *config_option; // its Kconfig option, for messages
+  const char *fou_module;    // the FOU encapsulation's module: fou (IPv4), fou6 (IPv6)
+  const char *fou_option;
+  std::uint16_t overhead;    // outer IP header and UDP: 28 or 48 bytes
 };
 
 // Every kind, in the order they are tried.
@@ -40,7 +44,8 @@ util::Result<const Kind *> for_spec(const config::TunnelSpec &spec);
 // Whether `spec` can be a kernel tunnel at all (the `auto` rule, in one place); `why` gets
 // the reason when not.
 bool kernel_can_carry(const config::TunnelSpec &spec, std::string *why = nullptr);
-// The kind of an existing device (by IFLA_INFO_KIND); null when it is none of these.
+// The kind of an existing device (by IFLA_INFO_KIND, and for ip6tnl its inner protocol);
+// null when it is none of these.
 const Kind *of_link(const nl::LinkInfo &link);
 
 // The device to create for `spec` with local address `local` (resolved by the caller).
@@ -50,6 +55,8 @@ nl::FouPort fou_port(const Kind &k, std::uint16_t port);
 
 // `ip` text, for echoes and plans.
 std::string ip_link_add(const Kind &k, const config::TunnelSpec &spec);
+// The same with the local address the kernel backend chose (127.0.0.N for a loopback peer).
+std::string ip_link_add(const Kind &k, const config::TunnelSpec &spec, const util::IpAddr &local);
 std::string ip_link_change(const Kind &k, const config::TunnelSpec &spec);
 std::string ip_fou(const Kind &k, const char *verb, std::uint16_t port);
 

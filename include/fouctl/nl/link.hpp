@@ -26,6 +26,7 @@ struct IptunParams {
   std::uint16_t encap_dport = 0;
   std::uint32_t link = 0;
   std::uint32_t fwmark = 0;
+  std::uint32_t ip6_flags = 0; // ip6tnl only: IP6_TNL_F_* (1 = encaplimit none)
   bool operator==(const IptunParams &) const = default;
 };
 
@@ -48,7 +49,7 @@ struct LinkInfo {
 };
 
 struct IpipLinkSpec {
-  std::string kind = "ipip"; // IFLA_INFO_KIND: "ipip" or "sit" (same IFLA_IPTUN_* attributes)
+  std::string kind = "ipip"; // IFLA_INFO_KIND: "ipip", "sit" or "ip6tnl" (IFLA_IPTUN_* all)
   std::string name;
   std::uint32_t mtu = 0; // 0 = kernel default
   IptunParams tunnel;

@@ -17,7 +17,8 @@ struct TunnelState {
   // Routes into the device that fouctl did not make (an address's connected route): they
   // satisfy a wanted route but are never deleted by the planner.
   std::vector<util::Prefix> foreign_routes;
-  // Kernel tunnels: the device kind ("ipip", "sit"), observed or chosen (kind::for_spec).
+  // Kernel tunnels: the kind ("ipip", "sit", "ipip6", "ip6ip6"), observed or chosen
+  // (kind::for_spec).
   // Another kind cannot be changed into: the tunnel is recreated.
   std::string kind = {};
   // Observed only: the device is administratively down (set so by hand).

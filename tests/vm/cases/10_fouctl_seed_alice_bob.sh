@@ -44,7 +44,7 @@ ping_all bob 10.0.1.2 -c 3 -W 2 -s 128
 
 log "status"
 in_ns alice fouctl status | tee /tmp/status
-grep -q '^tunnel fou2001 (kernel, up)' /tmp/status || fail "status does not list fou2001"
+grep -q '^tunnel fou2001 (kernel ipip, up)' /tmp/status || fail "status does not list fou2001"
 rx=$(in_ns alice fouctl status --json | jq '.tunnels[0].counters.rx_packets')
 ((rx >= 12)) || fail "status reports only $rx received packets"
 
