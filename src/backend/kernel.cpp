@@ -79,7 +79,9 @@ TunnelStatus KernelBackend::status_of(const nl::LinkInfo &link, const Observed &
     s.peer = link.tunnel->remote;
     s.local = link.tunnel->local;
   }
-  s.rx_port_open = obs.fou_port(s.rx_port, k ? k->underlay : 4).has_value();
+  auto port = obs.fou_port(s.rx_port, k ? k->underlay : 4);
+  s.rx_port_open = port.has_value();
+  s.peer_port_fixed = port && port->peer.is_set(); // --bind-peer: a bound FOU port
   s.routes = obs.routes_through(link.ifindex);
   for (const auto &r : obs.routes_of(link.ifindex))
     s.owned_routes.push_back(r.dst);
@@ -103,6 +105,9 @@ std::vector<std::string> differences(const config::TunnelSpec &spec, const Tunne
   if (spec.local.is_set())
     differ("local", now.local.to_string(), spec.local.to_string());
   differ("MTU", std::to_string(now.mtu), std::to_string(spec.mtu));
+  if (now.peer_port_fixed != spec.peer_port_fixed)
+    d.push_back(now.peer_port_fixed ? "its receive port is bound to the peer"
+                                    : "its receive port is not bound to the peer");
   if (now.offload && spec.mode != config::Mode::userspace)
     differ("tx checksum offload", *now.offload ? "on" : "off",
            config::tx_checksum_offload(spec) ? "on" : "off");
@@ -279,7 +284,7 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
                            {}, {})));
   }
   if (!obs.fou_port(spec.rx_port, k->underlay)) {
-    nl::FouPort port = kind::fou_port(*k, spec.rx_port);
+    nl::FouPort port = kind::fou_port(*k, spec);
     FOUCTL_TRY(step(tx.run(
         port.ip_command("add"),
         [&]() -> Status {

@@ -44,6 +44,7 @@ plan::TunnelState to_state(const TunnelStatus &s, config::Mode mode) {
   spec.addresses = without_link_local(s.addresses);
   t.down = !s.up;
   t.kind = s.kind;
+  spec.peer_port_fixed = s.peer_port_fixed;
   // Unreadable (no such ioctl): `automatic` never equals a resolved wish, so apply sets it.
   if (mode == config::Mode::kernel && s.offload)
     spec.offload = *s.offload ? config::Offload::on : config::Offload::off;
@@ -155,9 +156,11 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
   }
   case ActionKind::change_port: {
     FOUCTL_TRY_ASSIGN(int ifindex, need_link());
-    nl::FouPort old_port, new_port;
-    old_port.port = a.before.rx_port;
-    new_port.port = spec.rx_port;
+    FOUCTL_TRY_ASSIGN(const kind::Kind *k, kind::for_spec(spec));
+    nl::FouPort new_port = kind::fou_port(*k, spec);
+    // The old port as the kernel has it (DEL matches its whole tuple).
+    nl::FouPort old_port = obs.fou_port(a.before.rx_port, k->underlay)
+                               .value_or(kind::fou_port(*k, a.before));
     reporter.action(plan::describe(a));
     FOUCTL_TRY(live.kernel.fou_add(new_port));
     if (auto s = live.kernel.fou_del(old_port); !s && s.error().errnum != EINVAL)
@@ -190,7 +193,7 @@ plan::State desired_state(const std::vector<config::TunnelSpec> &tunnels, bool k
   for (auto spec : tunnels) {
     if (spec.mode == config::Mode::automatic) {
       bool relay_only = !spec.tun_device.empty() || spec.framing != config::Framing::raw ||
-                        spec.peer_port_fixed || !kind::kernel_can_carry(spec);
+                        !kind::kernel_can_carry(spec);
       spec.mode = kernel_ok && !relay_only ? config::Mode::kernel : config::Mode::userspace;
     }
     if (!spec.tun_device.empty())

@@ -44,8 +44,8 @@ util::Result<int> relay_up(const Invocation &inv, StreamReporter &reporter,
 bool needs_relay(const config::TunnelSpec &spec, std::string &why) {
   if (!kind::kernel_can_carry(spec, &why))
     return true;
-  if (!spec.tun_device.empty() || spec.framing != config::Framing::raw || spec.peer_port_fixed) {
-    why = "--tun-device, --framing and --peer-port-fixed are relay options";
+  if (!spec.tun_device.empty() || spec.framing != config::Framing::raw) {
+    why = "--tun-device and --framing are relay options";
     return true;
   }
   return false;

@@ -94,8 +94,9 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   up->add_option("--framing", raw.framing, "Relay: raw (FOU direct, default) or tun-pi (socat)");
   up->add_option("--tun-device", raw.tun_device,
                  "Relay: attach to this existing persistent TUN device");
-  up->add_flag("--peer-port-fixed", raw.peer_port_fixed,
-               "Relay: accept only datagrams from the peer's TX_PORT");
+  up->add_flag("--bind-peer,--peer-port-fixed", raw.peer_port_fixed,
+               "Accept only datagrams from the peer's address and TX_PORT, and send from "
+               "RX_PORT");
   up->add_flag("--foreground", inv.foreground,
                "Relay: stay attached; SIGINT/SIGTERM take the tunnel down");
   up->add_flag("-v,--verbose", inv.verbose, "Relay: log every packet in and out");

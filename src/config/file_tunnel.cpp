@@ -225,7 +225,8 @@ constexpr TunnelKey k_tunnel_keys[] = {
     {"offload", Type::string, read_offload, nullptr, false},
     {"framing", Type::string, read_framing, nullptr, false},
     {"tun_device", Type::string, read_tun_device, nullptr, false},
-    {"peer_port_fixed", Type::boolean, read_peer_port_fixed, nullptr, false},
+    {"bind_peer", Type::boolean, read_peer_port_fixed, nullptr, false},
+    {"peer_port_fixed", Type::boolean, read_peer_port_fixed, nullptr, false}, // its old name
 };
 
 constexpr auto k_tunnel_key_names = [] {

@@ -37,7 +37,7 @@ std::string write_config(const std::vector<TunnelSpec> &tunnels) {
     if (!t.tun_device.empty())
       j["tun_device"] = t.tun_device;
     if (t.peer_port_fixed)
-      j["peer_port_fixed"] = true;
+      j["bind_peer"] = true;
     list.push_back(std::move(j));
   }
   return doc.dump(2) + "\n";

@@ -147,14 +147,13 @@ util::Status validate(const TunnelSpec &s) {
   for (const auto &a : s.addresses)
     if (a.addr.is_unspecified() || a.addr.is_multicast())
       return fail(ErrorKind::usage, "address '" + a.to_string() + "' is not a unicast address");
-  bool relay_only = s.framing != Framing::raw || !s.tun_device.empty() || s.peer_port_fixed;
+  bool relay_only = s.framing != Framing::raw || !s.tun_device.empty();
   if (s.offload != Offload::automatic && (relay_only || s.mode == Mode::userspace))
     return fail(ErrorKind::usage, "--offload is a setting of kernel tunnels; the userspace relay "
                                   "finishes checksums itself");
   if (relay_only && s.mode == Mode::kernel)
     return fail(ErrorKind::usage,
-                "--framing, --tun-device and --peer-port-fixed need the userspace relay, "
-                "not --mode kernel");
+                "--framing and --tun-device need the userspace relay, not --mode kernel");
   if (!s.tun_device.empty()) {
     FOUCTL_TRY(validate_name(s.tun_device));
     if (!s.addresses.empty())

@@ -77,6 +77,8 @@ nl::IpipLinkSpec link_spec(const Kind &k, const config::TunnelSpec &spec, const 
   link.tunnel.encap_dport = spec.tx_port;
   if (k.underlay == 6)
     link.tunnel.ip6_flags = 0x1; // IP6_TNL_F_IGN_ENCAP_LIMIT: encaplimit none
+  if (spec.peer_port_fixed)
+    link.tunnel.encap_sport = spec.rx_port; // what the peer's bound port expects
   return link;
 }
 
@@ -88,13 +90,24 @@ nl::FouPort fou_port(const Kind &k, std::uint16_t port) {
   return p;
 }
 
+nl::FouPort fou_port(const Kind &k, const config::TunnelSpec &spec) {
+  nl::FouPort p = fou_port(k, spec.rx_port);
+  if (spec.peer_port_fixed) {
+    p.local = spec.local;
+    p.peer = spec.peer;
+    p.peer_port = spec.tx_port;
+  }
+  return p;
+}
+
 namespace {
 
 std::string outer_text(const Kind &k, const config::TunnelSpec &spec, const util::IpAddr &local) {
   return std::string(" type ") + k.ip_type + (local.is_set() ? " local " + local.to_string() : "") +
          " remote " + spec.peer.to_string() +
-         (k.underlay == 6 ? " hoplimit 64 encaplimit none" : " ttl 64") +
-         " encap fou encap-sport auto encap-dport " + std::to_string(spec.tx_port);
+         (k.underlay == 6 ? " hoplimit 64 encaplimit none" : " ttl 64") + " encap fou encap-sport " +
+         (spec.peer_port_fixed ? std::to_string(spec.rx_port) : std::string("auto")) +
+         " encap-dport " + std::to_string(spec.tx_port);
 }
 
 } // namespace

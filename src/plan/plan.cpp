@@ -59,7 +59,9 @@ std::vector<Action> make_plan(const State &observed, const State &desired) {
     const auto &h = have.spec;
     bool recreate = h.mode != want.mode ||
                     (want.mode == config::Mode::userspace && !relay_settings_equal(have, want)) ||
-                    (!have.kind.empty() && !it->second.kind.empty() && have.kind != it->second.kind);
+                    (!have.kind.empty() && !it->second.kind.empty() && have.kind != it->second.kind) ||
+                    // A bound FOU port and the fixed source port: a new port and device.
+                    (want.mode == config::Mode::kernel && h.peer_port_fixed != want.peer_port_fixed);
     if (recreate) {
       push(removals, ActionKind::remove, name, h);
       push(creations, ActionKind::create, name, want);
@@ -200,7 +202,7 @@ std::string describe(const Action &a) {
   case ActionKind::remove:
     if (a.spec.mode == config::Mode::userspace)
       return "stop relay " + n + "   # its TUN device, addresses and routes go with it";
-    return "ip link del dev " + n + "; " + kind::ip_fou(kind_of(a.spec), "del", a.spec.rx_port);
+    return "ip link del dev " + n + "; " + kind::fou_port(kind_of(a.spec), a.spec).ip_command("del");
   case ActionKind::create: {
     const auto &s = a.spec;
     std::string c;
@@ -215,7 +217,7 @@ std::string describe(const Action &a) {
           endpoint(s.peer, s.peer.family, s.tx_port);
     } else {
       const auto &k = kind_of(s);
-      c = kind::ip_link_add(k, s) + "; " + kind::ip_fou(k, "add", s.rx_port);
+      c = kind::ip_link_add(k, s) + "; " + kind::fou_port(k, s).ip_command("add");
       if (!config::tx_checksum_offload(s))
         c += "; ethtool -K " + n + " tx off";
     }
@@ -242,8 +244,8 @@ std::string describe(const Action &a) {
   case ActionKind::change_encap:
     return kind::ip_link_change(kind_of(a.spec), a.spec);
   case ActionKind::change_port:
-    return kind::ip_fou(kind_of(a.before), "del", a.before.rx_port) + " && " +
-           kind::ip_fou(kind_of(a.spec), "add", a.spec.rx_port);
+    return kind::fou_port(kind_of(a.before), a.before).ip_command("del") + " && " +
+           kind::fou_port(kind_of(a.spec), a.spec).ip_command("add");
   case ActionKind::set_offload:
     return "ethtool -K " + n + " tx " + (config::tx_checksum_offload(a.spec) ? "on" : "off");
   }

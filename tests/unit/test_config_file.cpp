@@ -188,7 +188,7 @@ TEST_SUITE("config::file") {
     CHECK(errors_of(one_tunnel(R"(, "colour": "blue")")) ==
           Errors{{"/tunnels/0/colour",
                   "unknown key 'colour'; a tunnel has name, rx_port, tx_port, peer, local, "
-                  "routes, addresses, mtu, mode, offload, framing, tun_device and peer_port_fixed"}});
+                  "routes, addresses, mtu, mode, offload, framing, tun_device, bind_peer and peer_port_fixed"}});
     CHECK(errors_of(R"({"version": 1, "tunnel": []})") ==
           Errors{{"/tunnel", "unknown key 'tunnel'; did you mean 'tunnels'?"}});
     CHECK(errors_of(R"({"version": 1, "tunnels": [], "comment": "x"})") ==

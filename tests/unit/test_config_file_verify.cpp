@@ -77,7 +77,7 @@ TEST_SUITE("config::file_verify") {
         {R"(, "local": "192.0.2.1")",
          "local '192.0.2.1' and peer '127.0.0.1' must both be loopback or both not be"},
         {R"(, "mode": "kernel", "framing": "tun-pi")",
-         "framing, tun_device and peer_port_fixed need the userspace relay, not mode 'kernel'"},
+         "framing and tun_device need the userspace relay, not mode 'kernel'"},
         {R"(, "name": "x", "tun_device": "tun0")",
          "name 'x' and tun_device 'tun0' differ; a relay on an existing device takes its name"},
         {R"(, "peer": "10.0.2.2")",
@@ -241,7 +241,7 @@ TEST_SUITE("config::file_verify") {
             {"/tunnels/1/routes/0",
              "route 10.1.1.0/24 of tunnel 'b' overlaps route 10.1.0.0/16 of tunnel 'a'"},
             {"/tunnels/2",
-             "framing, tun_device and peer_port_fixed need the userspace relay, not mode 'kernel'"},
+             "framing and tun_device need the userspace relay, not mode 'kernel'"},
             {"/tunnels/2/name",
              "tunnels 0 and 2 are both named 'a'; each tunnel needs its own name"}});
   }

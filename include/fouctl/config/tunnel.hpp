@@ -51,7 +51,12 @@ struct TunnelSpec {
   // Relay only:
   Framing framing = Framing::raw;
   std::string tun_device;       // attach to this existing persistent TUN device
-  bool peer_port_fixed = false; // also require the peer's source port to be TX_PORT
+  // --bind-peer (alias --peer-port-fixed): accept only datagrams from the peer's address and
+  // TX_PORT, and send from RX_PORT so that a bound peer accepts ours. Kernel: the FOU port
+  // is bound to (local if given, peer, peer port TX_PORT) and the device's encap-sport is
+  // RX_PORT.
+  // Relay: the same filter on its socket, which sends from RX_PORT anyway.
+  bool peer_port_fixed = false;
   bool operator==(const TunnelSpec &) const = default;
 };
 

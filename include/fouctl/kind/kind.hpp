@@ -50,8 +50,10 @@ const Kind *of_link(const nl::LinkInfo &link);
 
 // The device to create for `spec` with local address `local` (resolved by the caller).
 nl::IpipLinkSpec link_spec(const Kind &k, const config::TunnelSpec &spec, const util::IpAddr &local);
-// The FOU receive port of `spec`.
+// A FOU receive port on `port`, unbound.
 nl::FouPort fou_port(const Kind &k, std::uint16_t port);
+// The FOU receive port of `spec`: bound to (local, peer, TX_PORT) with --bind-peer.
+nl::FouPort fou_port(const Kind &k, const config::TunnelSpec &spec);
 
 // `ip` text, for echoes and plans.
 std::string ip_link_add(const Kind &k, const config::TunnelSpec &spec);
