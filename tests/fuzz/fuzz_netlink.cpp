@@ -30,7 +30,7 @@ namespace {
 void parse_all(const nl::Reply &r) {
   if (auto l = nl::parse_link(r)) {
     if (l->tunnel) {
-      nl::IpipLinkSpec spec{l->name, l->mtu, *l->tunnel};
+      nl::IpipLinkSpec spec{l->kind, l->name, l->mtu, *l->tunnel};
       (void)nl::ipip_ip_command(spec);
     }
   }
