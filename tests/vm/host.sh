@@ -283,7 +283,7 @@ boot_vm() {
     rm -f "$log"
     # TCG only: nested KVM fails on this kind of host (see shared/KERNEL.md).
     # No display, NIC or VGA: nothing needs option ROMs, nothing grabs a tty.
-    timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 \
+    timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg -m 1024 -smp "${FOUCTL_VM_SMP:-2}" \
         -display none -vga none -nic none -monitor none -no-reboot \
         -serial "file:$log" -kernel "$KERNEL_DIR/vmlinuz" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 quiet" </dev/null >"$work/qemu.err" 2>&1 || rc=$?
