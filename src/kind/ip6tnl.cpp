@@ -6,8 +6,8 @@
 namespace fouctl::kind {
 
 const Kind k_ipip6{"ipip6", "ip6tnl", "ip6tnl mode ipip6", 6, 4, 4, "ip6_tunnel",
-                   "CONFIG_IPV6_TUNNEL", "fou6", "CONFIG_IPV6_FOU", 48};
+                   "CONFIG_IPV6_TUNNEL", "fou6", "CONFIG_IPV6_FOU"};
 const Kind k_ip6ip6{"ip6ip6", "ip6tnl", "ip6tnl mode ip6ip6", 6, 6, 41, "ip6_tunnel",
-                    "CONFIG_IPV6_TUNNEL", "fou6", "CONFIG_IPV6_FOU", 48};
+                    "CONFIG_IPV6_TUNNEL", "fou6", "CONFIG_IPV6_FOU"};
 
 } // namespace fouctl::kind

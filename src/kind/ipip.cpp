@@ -4,6 +4,6 @@
 namespace fouctl::kind {
 
 const Kind k_ipip{"ipip", "ipip", "ipip", 4, 4, 4, "ipip", "CONFIG_NET_IPIP",
-                  "fou", "CONFIG_NET_FOU", 28};
+                  "fou", "CONFIG_NET_FOU"};
 
 } // namespace fouctl::kind

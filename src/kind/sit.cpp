@@ -4,6 +4,6 @@
 
 namespace fouctl::kind {
 
-const Kind k_sit{"sit", "sit", "sit", 4, 6, 41, "sit", "CONFIG_IPV6_SIT", "fou", "CONFIG_NET_FOU", 28};
+const Kind k_sit{"sit", "sit", "sit", 4, 6, 41, "sit", "CONFIG_IPV6_SIT", "fou", "CONFIG_NET_FOU"};
 
 } // namespace fouctl::kind

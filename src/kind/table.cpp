@@ -125,8 +125,4 @@ std::string ip_link_change(const Kind &k, const config::TunnelSpec &spec) {
   return "ip link change dev " + spec.name + outer_text(k, spec, spec.local);
 }
 
-std::string ip_fou(const Kind &k, const char *verb, std::uint16_t port) {
-  return fou_port(k, port).ip_command(verb);
-}
-
 } // namespace fouctl::kind

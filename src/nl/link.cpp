@@ -26,25 +26,6 @@ static Result<Message> link_msg(int type, int flags, int ifindex) {
   return m;
 }
 
-std::string ipip_ip_command(const IpipLinkSpec &s) {
-  const auto &t = s.tunnel;
-  std::string c = "ip link add name " + s.name;
-  if (s.mtu != 0)
-    c += " mtu " + std::to_string(s.mtu);
-  c += " type " + s.kind;
-  if (t.local.is_set())
-    c += " local " + t.local.to_string();
-  c += " remote " + t.remote.to_string() + " ttl " + (t.ttl ? std::to_string(t.ttl) : "inherit");
-  if (t.encap_type == TUNNEL_ENCAP_FOU || t.encap_type == TUNNEL_ENCAP_GUE) {
-    c += t.encap_type == TUNNEL_ENCAP_FOU ? " encap fou" : " encap gue";
-    c += " encap-sport " + (t.encap_sport ? std::to_string(t.encap_sport) : std::string("auto"));
-    c += " encap-dport " + std::to_string(t.encap_dport);
-    if (t.encap_flags & TUNNEL_ENCAP_FLAG_CSUM)
-      c += " encap-csum";
-  }
-  return c;
-}
-
 // ip6tnl's IFLA_IPTUN_*: IPv6 addresses, a hop limit instead of TTL, no PMTUDISC or TOS,
 // and flags (encaplimit none: no tunnel encapsulation limit option in every packet).
 static Status put_ip6tnl_data(Message &m, const IptunParams &t) {

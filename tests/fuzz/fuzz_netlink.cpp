@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "fouctl/kind/kind.hpp"
 #include "fouctl/nl/addr.hpp"
 #include "fouctl/nl/fou.hpp"
 #include "fouctl/nl/genl.hpp"
@@ -28,12 +29,8 @@ using namespace fouctl;
 namespace {
 
 void parse_all(const nl::Reply &r) {
-  if (auto l = nl::parse_link(r)) {
-    if (l->tunnel) {
-      nl::IpipLinkSpec spec{l->kind, l->name, l->mtu, *l->tunnel};
-      (void)nl::ipip_ip_command(spec);
-    }
-  }
+  if (auto l = nl::parse_link(r))
+    (void)kind::of_link(*l);
   if (auto a = nl::parse_addr(r))
     (void)a->prefix.to_string();
   if (auto rt = nl::parse_route(r))

@@ -51,7 +51,7 @@ TEST_SUITE("kind") {
     CHECK(link.kind == "sit");
     CHECK(link.tunnel.proto == 41);
     CHECK(link.tunnel.encap_dport == 5556);
-    CHECK(nl::ipip_ip_command(link).find(" type sit remote 192.0.2.1 ") != std::string::npos);
+    CHECK(kind::ip_link_add(k, s, {}).find(" type sit remote 192.0.2.1 ") != std::string::npos);
     auto port = kind::fou_port(k, 5555);
     CHECK(port.ipproto == 41);
     CHECK(port.ip_command("add") == "ip fou add port 5555 ipproto 41");
@@ -60,6 +60,17 @@ TEST_SUITE("kind") {
     auto bytes = m->bytes();
     const std::uint8_t sit[] = {'s', 'i', 't', 0}; // IFLA_INFO_KIND
     CHECK(std::search(bytes.begin(), bytes.end(), std::begin(sit), std::end(sit)) != bytes.end());
+  }
+
+  TEST_CASE("ipip: the seed's device as ip text") {
+    auto s = spec({"10.0.2.2/32"}, "fou2001");
+    s.mtu = 100;
+    s.peer = *util::parse_addr("127.0.0.1");
+    s.tx_port = 2002;
+    const auto &k = **kind::for_spec(s);
+    CHECK(kind::ip_link_add(k, s, *util::parse_addr("127.0.0.1")) ==
+          "ip link add name fou2001 mtu 100 type ipip local 127.0.0.1 remote 127.0.0.1 ttl 64 "
+          "encap fou encap-sport auto encap-dport 2002");
   }
 
   TEST_CASE("plans name the kind; another kind is a new device") {
@@ -103,7 +114,7 @@ TEST_CASE("kind: an IPv6 peer makes ip6tnl with a fou6 port, the mode from the R
   CHECK(kind::ip_link_add(**k4, s, *util::parse_addr("2001:db8::1")) ==
         "ip link add name t mtu 1452 type ip6tnl mode ipip6 local 2001:db8::1 remote 2001:db8::2 "
         "hoplimit 64 encaplimit none encap fou encap-sport auto encap-dport 5556");
-  CHECK(kind::ip_fou(**k4, "add", 5555) == "ip fou add port 5555 ipproto 4 -6");
+  CHECK(kind::fou_port(**k4, 5555).ip_command("add") == "ip fou add port 5555 ipproto 4 -6");
   auto m = nl::build_ipip_create(link);
   REQUIRE(m);
   auto bytes = m->bytes();

@@ -32,7 +32,6 @@ struct Kind {
   const char *config_option; // its Kconfig option, for messages
   const char *fou_module;    // the FOU encapsulation's module: fou (IPv4), fou6 (IPv6)
   const char *fou_option;
-  std::uint16_t overhead;    // outer IP header and UDP: 28 or 48 bytes
 };
 
 // Every kind, in the order they are tried.
@@ -60,6 +59,5 @@ std::string ip_link_add(const Kind &k, const config::TunnelSpec &spec);
 // The same with the local address the kernel backend chose (127.0.0.N for a loopback peer).
 std::string ip_link_add(const Kind &k, const config::TunnelSpec &spec, const util::IpAddr &local);
 std::string ip_link_change(const Kind &k, const config::TunnelSpec &spec);
-std::string ip_fou(const Kind &k, const char *verb, std::uint16_t port);
 
 } // namespace fouctl::kind

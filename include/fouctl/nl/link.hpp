@@ -74,8 +74,6 @@ Result<Message> build_ipip_change(int ifindex, const IptunParams &tunnel,
                                   const std::string &kind = "ipip");
 Result<LinkInfo> parse_link(const Reply &r);
 
-std::string ipip_ip_command(const IpipLinkSpec &spec);
-
 Result<std::vector<LinkInfo>> link_list(Socket &rt, bool counters = true);
 // ErrorKind::not_found when there is no such device.
 Result<LinkInfo> link_get(Socket &rt, const std::string &name);
