@@ -248,19 +248,21 @@ user_rundir() {
 
 # tcp_each_way NS_A ADDR_A NS_B ADDR_B [MIB]: sends MIB (default 4) MiB of random data over
 # TCP from NS_A to ADDR_B and from NS_B to ADDR_A, and fails unless each arrives with the
-# same sha256.
+# same sha256. The addresses may be IPv4 or IPv6.
 tcp_each_way() {
-    local mib=${5:-4} want dir from to addr sink
+    local mib=${5:-4} want dir from to addr sink tcp host
     check dd if=/dev/urandom of=/tmp/in bs=1M count="$mib" status=none
     want=$(sha256sum </tmp/in)
-    for dir in "$1:$3:$4" "$3:$1:$2"; do
-        IFS=: read -r from to addr <<<"$dir"
+    for dir in "$1 $3 $4" "$3 $1 $2"; do
+        read -r from to addr <<<"$dir"
+        tcp=TCP host=$addr
+        [[ $addr == *:* ]] && tcp=TCP6 host="[$addr]"
         rm -f /tmp/out
-        ip netns exec "$to" timeout 60 socat -u "TCP-LISTEN:9000,bind=$addr,reuseaddr" CREATE:/tmp/out &
+        ip netns exec "$to" timeout 60 socat -u "$tcp-LISTEN:9000,bind=$host,reuseaddr" CREATE:/tmp/out &
         sink=$!
         on_exit kill "$sink"
-        wait_tcp_port "$to" 9000
-        check in_ns "$from" timeout 60 socat -u OPEN:/tmp/in "TCP:$addr:9000"
+        if [[ $tcp == TCP6 ]]; then wait_tcp6_port "$to" 9000; else wait_tcp_port "$to" 9000; fi
+        check in_ns "$from" timeout 60 socat -u OPEN:/tmp/in "$tcp:$host:9000"
         wait "$sink" || fail "the receiving socat in $to failed"
         [[ $(sha256sum </tmp/out) == "$want" ]] || fail "$from -> $to: checksums differ"
         echo "$from -> $to: $mib MiB, sha256 matches"

@@ -40,29 +40,14 @@ in_ns hosta fouctl up 6000 6001 fd00:95::2 --peer 192.168.95.2 --local 192.168.9
 ping_all hosta fd00:95::2 -6 -c 3 -W 2
 ping_all hostb fd00:95::1 -6 -c 3 -W 2
 
-tcp6() { # tcp6 FROM TO ADDR: 4 MiB from FROM to [ADDR]:9000 in TO, sha256 checked
-    local sink
-    rm -f /tmp/out6
-    ip netns exec "$2" timeout 60 socat -u "TCP6-LISTEN:9000,bind=[$3],reuseaddr" CREATE:/tmp/out6 &
-    sink=$!
-    on_exit kill "$sink"
-    wait_tcp6_port "$2" 9000
-    check in_ns "$1" timeout 60 socat -u OPEN:/tmp/in6 "TCP6:[$3]:9000"
-    wait "$sink" || fail "the receiving socat in $2 failed"
-    [[ $(sha256sum </tmp/out6) == "$(sha256sum </tmp/in6)" ]] || fail "$1 -> $2: checksums differ"
-    echo "$1 -> $2: 4 MiB over IPv6, sha256 matches"
-}
-check dd if=/dev/urandom of=/tmp/in6 bs=1M count=4 status=none
-tcp6 hosta hostb fd00:95::2
-tcp6 hostb hosta fd00:95::1
+tcp_each_way hosta fd00:95::1 hostb fd00:95::2
 
 log "the relay against the same iproute2 sit peer"
 check in_ns hosta fouctl -q down six
 check in_ns hosta fouctl -q up 6000 6001 fd00:95::2 --peer 192.168.95.2 --local 192.168.95.1 \
     --address fd00:95::1 --name six --mode userspace
 ping_all hosta fd00:95::2 -6 -c 3 -W 2
-tcp6 hosta hostb fd00:95::2
-tcp6 hostb hosta fd00:95::1
+tcp_each_way hosta fd00:95::1 hostb fd00:95::2
 check in_ns hosta fouctl -q down six
 
 log "a config with a sit tunnel: apply, then nothing to do"
