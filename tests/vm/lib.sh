@@ -168,10 +168,13 @@ wait_tcp_port() { _wait_port tcp "$@"; }
 wait_tcp6_port() { _wait_port tcp6 "$@"; }
 
 _wait_port() {
-    local proto=$1 ns=$2 port=$3 hex i
-    hex=$(printf ':%04X ' "$port")
+    local proto=$1 ns=$2 port=$3 pattern i
+    # The local port; for TCP also state 0A (LISTEN): a socket that is bound but not yet
+    # listening shows the port already, and a connect() to it is refused.
+    pattern=$(printf ':%04X ' "$port")
+    [[ $proto == tcp* ]] && pattern+='[0-9A-F]+:0000 0A '
     for ((i = 0; i < 50; i++)); do
-        in_ns "$ns" cat "/proc/net/$proto" | grep -q "$hex" && return 0
+        in_ns "$ns" cat "/proc/net/$proto" | grep -qE "$pattern" && return 0
         sleep 0.1
     done
     fail "nothing listens on ${proto^^} port $port in netns '$ns'"
