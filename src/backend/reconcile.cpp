@@ -22,11 +22,8 @@ using util::Status;
 
 namespace {
 
-const util::Prefix k_link_local = *util::parse_prefix("fe80::/64", true);
-
 std::vector<util::Prefix> without_link_local(std::vector<util::Prefix> v) {
-  v.erase(std::remove_if(v.begin(), v.end(), [](auto &p) { return k_link_local.contains(p.addr); }),
-          v.end());
+  std::erase_if(v, [](const util::Prefix &p) { return p.addr.is_link_local(); });
   return v;
 }
 

@@ -121,9 +121,8 @@ util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostr
   if (!inv.all) {
     // The IPv6 link-local address the kernel gives every device that is up is not the
     // tunnel's: shown only with --all.
-    static const util::Prefix link_local = *util::parse_prefix("fe80::/10", true);
     for (auto &s : all)
-      std::erase_if(s.addresses, [](const util::Prefix &p) { return link_local.contains(p.addr); });
+      std::erase_if(s.addresses, [](const util::Prefix &p) { return p.addr.is_link_local(); });
   }
   // Drift: what apply would change, against -c FILE or the default config if it exists.
   std::vector<plan::Action> drift;

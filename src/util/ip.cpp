@@ -29,6 +29,10 @@ bool IpAddr::is_unspecified() const {
   return true;
 }
 
+bool IpAddr::is_link_local() const {
+  return family == 6 && bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80;
+}
+
 bool IpAddr::is_multicast() const {
   if (family == 4)
     return (bytes[0] & 0xf0) == 0xe0;

@@ -44,3 +44,11 @@ TEST_SUITE("util::ip") {
     CHECK(parse_prefix("10.0.2.77/20", false)->network().to_string() == "10.0.0.0/20");
   }
 }
+
+TEST_CASE("link-local: IPv6 fe80::/10 only") {
+  CHECK(fouctl::util::parse_addr("fe80::5efe:c000:206")->is_link_local());
+  CHECK(fouctl::util::parse_addr("febf::1")->is_link_local());
+  CHECK_FALSE(fouctl::util::parse_addr("fec0::1")->is_link_local());
+  CHECK_FALSE(fouctl::util::parse_addr("fd00::1")->is_link_local());
+  CHECK_FALSE(fouctl::util::parse_addr("169.254.1.1")->is_link_local());
+}

@@ -20,6 +20,8 @@ struct IpAddr {
   [[nodiscard]] bool is_loopback() const;
   [[nodiscard]] bool is_unspecified() const;
   [[nodiscard]] bool is_multicast() const;
+  // IPv6 fe80::/10, the address the kernel gives every device that is up.
+  [[nodiscard]] bool is_link_local() const;
   [[nodiscard]] std::string to_string() const;
   // IPv4 address in network byte order, as netlink wants it.
   [[nodiscard]] std::uint32_t v4_be() const;
