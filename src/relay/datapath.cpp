@@ -23,6 +23,22 @@ namespace {
 constexpr std::string_view k_tun_label = "tun"; // the "from" of TUN-side drops in log lines
 constexpr std::uint32_t k_ipv6_min_mtu = 1280;  // RFC 8200: every IPv6 link carries this
 
+// The framing header goes into the headroom in front of a packet read from the TUN.
+static_assert(k_max_framing_overhead <= k_headroom);
+
+// The log note of a UDP payload whose framing header strip_framing refused.
+std::string_view bad_header_note(Framing f) {
+  switch (f) {
+  case Framing::tun_pi:
+    return " (bad tun_pi header)";
+  case Framing::gue:
+    return " (bad GUE header)";
+  case Framing::raw:
+    break;
+  }
+  return {}; // raw has no header: strip_framing never refuses it
+}
+
 // IPv4 without DF (check_inner_packet has seen at least a whole header).
 bool may_fragment(std::span<const std::uint8_t> pkt) {
   return ip_version(pkt) == 4 && pkt.size() >= 20 && (load_be16(&pkt[6]) & 0x4000) == 0;
@@ -59,14 +75,13 @@ util::Status Engine::Loop::udp_to_tun() {
       continue;
     }
     std::span<std::uint8_t> pkt(rx_slot(i), len);
-    if (m_cfg.framing == Framing::tun_pi) {
-      auto inner = strip_tun_pi(pkt);
-      if (!inner) {
-        drop(DropReason::malformed, len, from, " (bad tun_pi header)");
-        continue;
-      }
-      pkt = pkt.subspan(k_tun_pi_len, inner->size());
+    auto inner = strip_framing(m_cfg.framing, pkt);
+    if (!inner) {
+      drop(DropReason::malformed, len, from, bad_header_note(m_cfg.framing));
+      continue;
     }
+    // The same bytes, writable: complete_partial_checksum may patch them.
+    pkt = pkt.subspan(static_cast<std::size_t>(inner->data() - pkt.data()), inner->size());
     if (check_inner_packet(pkt)) {
       drop(DropReason::malformed, len, from);
       continue;
@@ -124,10 +139,7 @@ util::Status Engine::Loop::tun_to_udp() {
       continue;
     }
     std::uint8_t *start = slot + k_headroom - overhead;
-    if (m_cfg.framing == Framing::tun_pi) {
-      auto pi = tun_pi_header(pkt); // present: check_inner_packet saw version 4 or 6
-      std::memcpy(start, pi->data(), k_tun_pi_len);
-    }
+    (void)write_framing(m_cfg.framing, pkt, {start, overhead}); // version 4 or 6: succeeds
     m_tx_iov[count] = {start, pkt.size() + overhead};
     ++count;
   }
@@ -242,10 +254,7 @@ bool Engine::Loop::send_fragments(std::span<const std::uint8_t> pkt, std::uint32
   std::uint8_t *buf = m_frag.get();
   std::size_t pieces = 0;
   for (std::size_t n; (n = fragmenter->next({buf + overhead, k_slot - overhead})) > 0; ++pieces) {
-    if (overhead != 0) {
-      auto pi = tun_pi_header({buf + overhead, n}); // IPv4: always present
-      std::memcpy(buf, pi->data(), k_tun_pi_len);
-    }
+    (void)write_framing(m_cfg.framing, {buf + overhead, n}, {buf, overhead}); // IPv4: true
     if (::sendto(m_cfg.udp_fd, buf, n + overhead, MSG_DONTWAIT,
                  reinterpret_cast<const sockaddr *>(&m_cfg.peer), m_cfg.peer_len) < 0) {
       // The rest would be useless to the receiver's reassembly: the packet is lost.

@@ -23,7 +23,7 @@ constexpr std::size_t k_batch = Engine::k_batch;
 constexpr std::size_t k_slot = Engine::k_slot_bytes;
 // Packets are read from the TUN this far into their slot, so a tun_pi header can be put in
 // front without a copy.
-constexpr std::size_t k_headroom = k_tun_pi_len;
+constexpr std::size_t k_headroom = k_max_framing_overhead;
 
 // epoll_event.data.u32 tags.
 enum Tag : std::uint32_t { k_tag_stop, k_tag_tun, k_tag_udp };

@@ -1,11 +1,13 @@
 // The relay's per-packet code on any bytes: inner-packet validation (what reaches the TUN
-// from the network), tun_pi framing both ways, and the ICMP "packet too big" error it
-// writes back into the TUN (relay/packet.hpp, relay/icmp.hpp).
+// from the network), tun_pi and GUE framing both ways, and the ICMP "packet too big" error
+// it writes back into the TUN (relay/packet.hpp, relay/icmp.hpp).
 //
 // Input: MTU (4 bytes, big-endian), the size of the reply buffer (2 bytes, big-endian,
 // taken modulo k_icmp_max_reply + 1), then the packet. Seeds are real packets with a prefix.
 //
-// Properties: a tun_pi header added is stripped again to the same packet; an ICMP error
+// Properties: a tun_pi or GUE header added is stripped again to the same packet, and
+// strip_gue on any bytes returns a piece at their end that starts with the IP version its
+// header names, or all of them only as a bare IP packet (GUE version 1); an ICMP error
 // fits its buffer and its RFC limit, is a packet the relay itself would accept, carries
 // correct checksums, and is never answered with another error; fragments of an IPv4 packet
 // without DF (relay/fragment.cpp) fit the MTU, are whole packets with correct header
@@ -111,6 +113,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
   }
   if (auto inner = strip_tun_pi(pkt))
     (void)check_inner_packet(*inner);
+
+  Buffer gue_framed(pkt.size() + k_gue_len);
+  if (std::size_t n = add_gue(pkt, gue_framed.span()); n != 0) {
+    FUZZ_CHECK(n == pkt.size() + k_gue_len);
+    auto back = strip_gue(gue_framed.span().first(n));
+    FUZZ_CHECK(back && back->size() == pkt.size());
+    FUZZ_CHECK(back->data() == gue_framed.bytes.get() + k_gue_len);
+    FUZZ_CHECK(std::equal(back->begin(), back->end(), pkt.begin()));
+  }
+  if (auto inner = strip_gue(pkt)) {
+    // A suffix of the payload: never past its end, never a copy.
+    FUZZ_CHECK(inner->data() >= pkt.data() && inner->size() <= pkt.size() &&
+               inner->data() + inner->size() == pkt.data() + pkt.size());
+    const unsigned version = ip_version(*inner);
+    const std::size_t header_len = pkt.size() - inner->size();
+    FUZZ_CHECK(version == 4 || version == 6);
+    if (header_len == 0) {
+      FUZZ_CHECK(pkt.size() >= k_gue_len && pkt[0] >> 6 == 1); // GUE version 1: a bare packet
+    } else { // version 0, C clear, flags 0, hlen words skipped, the proto names the version
+      FUZZ_CHECK(pkt[0] >> 5 == 0 && load_be16(&pkt[2]) == 0);
+      FUZZ_CHECK(header_len == k_gue_len + (pkt[0] & 0x1fu) * 4);
+      FUZZ_CHECK(pkt[1] == (version == 4 ? k_ipproto_ipip : k_ipproto_ipv6));
+    }
+    (void)check_inner_packet(*inner);
+  }
 
   check_fragments(pkt, mtu);
 

@@ -335,6 +335,73 @@ TEST_CASE("tun_pi framing on the UDP side") {
   CHECK(r.drops_reach(DropReason::malformed, 2));
 }
 
+TEST_CASE("GUE framing on the UDP side") {
+  Relay r({.framing = Framing::gue, .log = true});
+  const Bytes pkt = ipv4(84, 19);
+  r.send_tun(pkt);
+  auto got = recv_within(r.peer.get(), k_wait_ms);
+  REQUIRE(got);
+  REQUIRE(got->size() == pkt.size() + 4);
+  CHECK(Bytes(got->begin(), got->begin() + 4) == Bytes{0x00, 0x04, 0x00, 0x00}); // IPPROTO_IPIP
+  CHECK(Bytes(got->begin() + 4, got->end()) == pkt);
+  const Bytes pkt6 = ipv6(100);
+  r.send_tun(pkt6);
+  got = recv_within(r.peer.get(), k_wait_ms);
+  REQUIRE(got);
+  REQUIRE(got->size() == pkt6.size() + 4);
+  CHECK(Bytes(got->begin(), got->begin() + 4) == Bytes{0x00, 0x29, 0x00, 0x00}); // IPPROTO_IPV6
+  CHECK(Bytes(got->begin() + 4, got->end()) == pkt6);
+  CHECK(wait_until([&] { return snapshot(r.counters).tx_bytes == 84 + 100; })); // inner bytes
+
+  // Refused: a control message, remote checksum offload's flag, a protocol that is not the
+  // packet's, and a payload that is neither GUE version 0 nor a bare IP packet.
+  Bytes framed{0x00, 0x29, 0x00, 0x00};
+  framed.insert(framed.end(), pkt6.begin(), pkt6.end());
+  Bytes control = framed, flagged = framed, wrong_proto = framed;
+  control[0] = 0x20;
+  flagged[3] = 0x01;
+  wrong_proto[1] = 0x04;
+  const std::vector<Bytes> bad = {control, flagged, wrong_proto, Bytes(60, 0x9a)};
+  for (const Bytes &b : bad)
+    r.send_udp(r.peer.get(), b);
+  // Accepted: the kernel's own header, and a bare packet (GUE version 1).
+  r.send_udp(r.peer.get(), framed);
+  got = recv_within(r.tun_test.get(), k_wait_ms);
+  REQUIRE(got);
+  CHECK(*got == pkt6);
+  r.send_udp(r.peer.get(), pkt);
+  got = recv_within(r.tun_test.get(), k_wait_ms);
+  REQUIRE(got);
+  CHECK(*got == pkt);
+  CHECK(r.drops_reach(DropReason::malformed, bad.size()));
+  CHECK(wait_until([&] {
+    auto s = snapshot(r.counters);
+    return s.rx_packets == 2 && s.rx_bytes == 100 + 84;
+  }));
+  r.join();
+  const auto lines = r.lines();
+  CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string &l) {
+          return l.ends_with(": malformed (bad GUE header)");
+        }) == static_cast<std::ptrdiff_t>(bad.size()));
+}
+
+TEST_CASE("GUE framing on fragments of a packet over the MTU") {
+  Relay r({.framing = Framing::gue, .mtu = 1000});
+  r.send_tun(ipv4(1200, 20, false)); // no DF: fragmented, each piece with its own header
+  auto first = recv_within(r.peer.get(), k_wait_ms);
+  auto second = recv_within(r.peer.get(), k_wait_ms);
+  REQUIRE(first);
+  REQUIRE(second);
+  for (const Bytes *d : {&*first, &*second}) {
+    REQUIRE(d->size() > 24);
+    CHECK(Bytes(d->begin(), d->begin() + 4) == Bytes{0x00, 0x04, 0x00, 0x00});
+  }
+  CHECK(first->size() == 4 + 996);
+  CHECK(load_be16(&(*first)[4 + 6]) == 0x2000); // MF, offset 0
+  CHECK(second->size() == 4 + 224);
+  CHECK(load_be16(&(*second)[4 + 6]) == 976 / 8);
+}
+
 TEST_CASE("a packet over the MTU is answered with ICMP into the TUN and counted too_big") {
   Relay r({.mtu = 1000});
   r.send_tun(ipv4(1200, 12));

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "fouctl/relay/counters.hpp"
@@ -29,6 +31,21 @@ Bytes ipv6(std::size_t total) {
 
 bool ok(const Bytes &p) { return !check_inner_packet(p).has_value(); }
 bool malformed(const Bytes &p) { return check_inner_packet(p) == DropReason::malformed; }
+
+// A GUE payload: the 4 header bytes, `options` bytes of optional fields, then `pkt`.
+Bytes gue(std::uint8_t b0, std::uint8_t proto, std::uint16_t flags, const Bytes &pkt,
+          std::size_t options = 0) {
+  Bytes p{b0, proto, 0, 0};
+  store_be16(&p[2], flags);
+  p.insert(p.end(), options, 0xee);
+  p.insert(p.end(), pkt.begin(), pkt.end());
+  return p;
+}
+
+bool strips_to(const Bytes &payload, const Bytes &pkt) {
+  auto inner = strip_gue(payload);
+  return inner && Bytes(inner->begin(), inner->end()) == pkt;
+}
 
 } // namespace
 
@@ -133,6 +150,123 @@ TEST_CASE("strip_tun_pi rejects short payloads and mismatched protocols") {
   wrong[0] = 0x00;
   wrong[1] = 0x01; // TUN_PKT_STRIP flag: ignored here, the length check catches truncation
   CHECK(strip_tun_pi(wrong));
+}
+
+TEST_CASE("GUE header is version 0, hlen 0, the inner IP protocol, flags 0") {
+  CHECK(framing_overhead(Framing::gue) == 4);
+  auto h4 = gue_header(ipv4(20));
+  REQUIRE(h4);
+  CHECK(*h4 == std::array<std::uint8_t, 4>{0x00, 0x04, 0x00, 0x00}); // IPPROTO_IPIP
+  auto h6 = gue_header(ipv6(40));
+  REQUIRE(h6);
+  CHECK(*h6 == std::array<std::uint8_t, 4>{0x00, 0x29, 0x00, 0x00}); // IPPROTO_IPV6 = 41
+  CHECK_FALSE(gue_header({}));
+  CHECK_FALSE(gue_header(Bytes{0x55, 0, 0, 0}));
+}
+
+TEST_CASE("add_gue then strip_gue round-trips") {
+  for (const Bytes &pkt : {ipv4(84), ipv6(104)}) {
+    Bytes framed(pkt.size() + 4);
+    REQUIRE(add_gue(pkt, framed) == pkt.size() + 4);
+    CHECK(framed[0] == 0x00);
+    CHECK(framed[1] == (pkt[0] >> 4 == 4 ? 4 : 41));
+    CHECK(Bytes(framed.begin() + 4, framed.end()) == pkt);
+    CHECK(strips_to(framed, pkt));
+  }
+  Bytes too_small(23);
+  CHECK(add_gue(ipv4(20), too_small) == 0);
+  Bytes out(64);
+  CHECK(add_gue(Bytes{0x00, 1, 2}, out) == 0); // no IP version
+}
+
+TEST_CASE("strip_gue accepts what the kernel's GUE port accepts") {
+  const Bytes v4 = ipv4(20), v6 = ipv6(40);
+  CHECK(strips_to(gue(0x00, 4, 0, v4), v4));
+  CHECK(strips_to(gue(0x00, 41, 0, v6), v6));
+  // Version 1: the payload is a bare IP packet (version nibbles 4 and 6 start with bits 01).
+  CHECK(strips_to(v4, v4));
+  CHECK(strips_to(v6, v6));
+  // hlen words without flags are optional fields no flag defines: skipped, as the kernel does.
+  CHECK(strips_to(gue(0x01, 4, 0, v4, 4), v4));
+  CHECK(strips_to(gue(0x1f, 41, 0, v6, 124), v6));
+}
+
+TEST_CASE("strip_gue rejects what the kernel's GUE port drops") {
+  const Bytes v4 = ipv4(20), v6 = ipv6(40);
+  SUBCASE("short payloads") {
+    CHECK_FALSE(strip_gue(Bytes{}));
+    CHECK_FALSE(strip_gue(Bytes{0x00, 0x04, 0x00}));
+    CHECK_FALSE(strip_gue(Bytes{0x45, 0x00, 0x00})); // version 1, shorter than a GUE header
+    CHECK_FALSE(strip_gue(Bytes{0x00, 0x04, 0x00, 0x00})); // header only: no IP version after it
+  }
+  SUBCASE("control messages") {
+    CHECK_FALSE(strip_gue(gue(0x20, 4, 0, v4)));
+    CHECK_FALSE(strip_gue(gue(0x21, 4, 0, v4, 4)));
+  }
+  SUBCASE("flags") {
+    CHECK_FALSE(strip_gue(gue(0x01, 4, 0x0001, v4, 4))); // GUE_FLAG_PRIV: remote checksum offload
+    CHECK_FALSE(strip_gue(gue(0x00, 4, 0x8000, v4)));
+    CHECK_FALSE(strip_gue(gue(0x00, 41, 0x0100, v6)));
+  }
+  SUBCASE("hlen past the end") {
+    CHECK_FALSE(strip_gue(gue(0x01, 4, 0, {}, 3)));    // 7 of 8 header bytes
+    CHECK_FALSE(strip_gue(gue(0x1f, 4, 0, {}, 120)));  // 124 of 128
+    // hlen swallowing the packet: what is left has no IP version that matches.
+    CHECK_FALSE(strip_gue(gue(0x05, 4, 0, v4)));
+  }
+  SUBCASE("protocol and IP version disagree") {
+    CHECK_FALSE(strip_gue(gue(0x00, 41, 0, v4)));
+    CHECK_FALSE(strip_gue(gue(0x00, 4, 0, v6)));
+    CHECK_FALSE(strip_gue(gue(0x00, 47, 0, v4))); // GRE
+    CHECK_FALSE(strip_gue(gue(0x00, 0, 0, v4)));
+    Bytes v5 = v4;
+    v5[0] = 0x55;
+    CHECK_FALSE(strip_gue(gue(0x00, 4, 0, v5)));
+  }
+  SUBCASE("version 1 that is not IPv4 or IPv6") {
+    Bytes v5 = v4, v7 = v6;
+    v5[0] = 0x55; // 01 01...: version 1 by its top bits, IP version 5
+    v7[0] = 0x70;
+    CHECK_FALSE(strip_gue(v5));
+    CHECK_FALSE(strip_gue(v7));
+  }
+  SUBCASE("versions 2 and 3") {
+    CHECK_FALSE(strip_gue(gue(0x80, 4, 0, v4)));
+    CHECK_FALSE(strip_gue(gue(0xc0, 4, 0, v4)));
+    Bytes v8 = v4, v12 = v4;
+    v8[0] = 0x85;
+    v12[0] = 0xc5;
+    CHECK_FALSE(strip_gue(v8));
+    CHECK_FALSE(strip_gue(v12));
+  }
+}
+
+TEST_CASE("write_framing and strip_framing dispatch on the framing") {
+  const Bytes v4 = ipv4(20), v6 = ipv6(40);
+  std::array<std::uint8_t, 4> hdr{0xff, 0xff, 0xff, 0xff};
+  CHECK(write_framing(Framing::raw, v4, std::span(hdr).first(0)));
+  CHECK(hdr == std::array<std::uint8_t, 4>{0xff, 0xff, 0xff, 0xff}); // raw writes nothing
+  REQUIRE(write_framing(Framing::tun_pi, v6, hdr));
+  CHECK(hdr == std::array<std::uint8_t, 4>{0x00, 0x00, 0x86, 0xdd});
+  REQUIRE(write_framing(Framing::gue, v6, hdr));
+  CHECK(hdr == std::array<std::uint8_t, 4>{0x00, 0x29, 0x00, 0x00});
+  CHECK_FALSE(write_framing(Framing::gue, v4, std::span(hdr).first(3))); // too small
+  CHECK_FALSE(write_framing(Framing::gue, Bytes{0x00, 1}, hdr));          // no IP version
+  CHECK_FALSE(write_framing(Framing::tun_pi, Bytes{}, hdr));
+
+  const Bytes garbage{0x12, 0x34, 0x56, 0x78, 0x9a};
+  auto raw = strip_framing(Framing::raw, garbage); // raw: the payload itself, checked later
+  REQUIRE(raw);
+  CHECK(raw->data() == garbage.data());
+  CHECK(raw->size() == garbage.size());
+  CHECK_FALSE(strip_framing(Framing::tun_pi, garbage));
+  CHECK_FALSE(strip_framing(Framing::gue, garbage));
+  const Bytes framed = gue(0x00, 4, 0, v4);
+  auto inner = strip_framing(Framing::gue, framed);
+  REQUIRE(inner);
+  CHECK(inner->data() == framed.data() + 4);
+  CHECK(Bytes(inner->begin(), inner->end()) == v4);
+  CHECK_FALSE(strip_framing(Framing::tun_pi, framed)); // a GUE header is not a tun_pi header
 }
 
 TEST_CASE("Internet checksum matches RFC 1071's example") {

@@ -15,7 +15,8 @@ namespace fouctl::relay {
 // Why a packet was not delivered. Keep count_ last: it sizes Counters::drops.
 enum class DropReason : std::uint8_t {
   foreign_source, // UDP datagram not from the configured peer (address, or port when fixed)
-  malformed,      // not one complete IPv4/IPv6 packet (either direction), bad tun_pi, truncated
+  malformed,      // not one complete IPv4/IPv6 packet (either direction), truncated, or a bad
+                  // tun_pi or GUE header
   too_big,        // longer than the inner MTU or the path MTU; an ICMP error was sent when allowed
   tun_write,      // write() to the TUN device failed (EINVAL, ENOMEM, EAGAIN...)
   udp_send,       // sendmmsg() failed for that packet (ENOBUFS, ECONNREFUSED, EHOSTUNREACH...)
@@ -30,9 +31,9 @@ const char *to_string(DropReason reason);
 
 struct Counters {
   std::atomic<std::uint64_t> rx_packets{0}; // UDP -> TUN: decapsulated and written to the TUN
-  std::atomic<std::uint64_t> rx_bytes{0};   //   inner packet bytes (tun_pi header excluded)
+  std::atomic<std::uint64_t> rx_bytes{0};   //   inner packet bytes (framing header excluded)
   std::atomic<std::uint64_t> tx_packets{0}; // TUN -> UDP: encapsulated and sent
-  std::atomic<std::uint64_t> tx_bytes{0};   //   inner packet bytes (tun_pi header excluded)
+  std::atomic<std::uint64_t> tx_bytes{0};   //   inner packet bytes (framing header excluded)
   // UDP -> TUN packets whose TCP/UDP checksum the sender left for hardware and the relay
   // completed (complete_partial_checksum)
   std::atomic<std::uint64_t> rx_csum_completed{0};

@@ -1,6 +1,7 @@
 #pragma once
 // The userspace FOU relay: moves packets between a TUN device and a UDP socket, wire
-// compatible with kernel FOU "direct" encapsulation (one bare IP packet per UDP payload).
+// compatible with kernel FOU "direct" encapsulation (one bare IP packet per UDP payload) and,
+// with Framing::gue, with a kernel GUE port (a 4-byte GUE header before the packet).
 //
 // Performance: one epoll loop (level-triggered); UDP -> TUN receives up to k_batch datagrams
 // per recvmmsg() and writes each packet to the TUN (TUN takes one packet per write());
@@ -69,7 +70,7 @@ struct EngineConfig {
 class Engine {
 public:
   static constexpr std::size_t k_batch = 64; // packets per recvmmsg / TUN drain / sendmmsg
-  // Largest IP packet (65535) plus the tun_pi header, rounded up.
+  // Largest IP packet (65535) plus a framing header (tun_pi, GUE), rounded up.
   static constexpr std::size_t k_slot_bytes = 65536 + 64;
 
   // `counters` must outlive the engine; it may live in shared memory (see counters.hpp).

@@ -4,7 +4,8 @@
 //
 // Wire format (kernel FOU "direct"): a UDP payload is exactly one bare IPv4 or IPv6 packet.
 // Framing::tun_pi instead prefixes each packet with the 4-byte struct tun_pi that socat's TUN
-// address sends when it is used without `iff-no-pi`.
+// address sends when it is used without `iff-no-pi`; Framing::gue with the 4-byte GUE header
+// of a kernel `ip fou add port P gue` port and an ipip/sit/ip6tnl device with `encap gue`.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -18,16 +19,34 @@ namespace fouctl::relay {
 enum class Framing {
   raw,    // FOU direct: the payload is the IP packet (kernel FOU, socat with iff-no-pi)
   tun_pi, // struct tun_pi { u16 flags; be16 proto; } then the IP packet (socat's default)
+  gue,    // GUE version 0 header { ver/C/hlen; proto; be16 flags; } then the IP packet
 };
 
 inline constexpr std::size_t k_tun_pi_len = 4;
 inline constexpr std::uint16_t k_eth_p_ip = 0x0800;   // ETH_P_IP
 inline constexpr std::uint16_t k_eth_p_ipv6 = 0x86DD; // ETH_P_IPV6
 
-// Bytes the framing adds in front of each inner packet in a UDP payload.
+inline constexpr std::size_t k_gue_len = 4;            // struct guehdr without optional fields
+inline constexpr std::uint8_t k_ipproto_ipip = 4;      // IPPROTO_IPIP: GUE proto of IPv4
+inline constexpr std::uint8_t k_ipproto_ipv6 = 41;     // IPPROTO_IPV6: GUE proto of IPv6
+
+// Bytes the framing adds in front of each inner packet in a UDP payload (what the relay
+// sends; a received GUE header may be longer, see strip_gue).
 constexpr std::size_t framing_overhead(Framing f) {
-  return f == Framing::tun_pi ? k_tun_pi_len : 0;
+  switch (f) {
+  case Framing::tun_pi:
+    return k_tun_pi_len;
+  case Framing::gue:
+    return k_gue_len;
+  case Framing::raw:
+    break;
+  }
+  return 0;
 }
+// The largest framing_overhead: the headroom a sender keeps in front of each packet.
+inline constexpr std::size_t k_max_framing_overhead = 4;
+static_assert(framing_overhead(Framing::tun_pi) <= k_max_framing_overhead &&
+              framing_overhead(Framing::gue) <= k_max_framing_overhead);
 
 // The IP version nibble of the first byte (4, 6, or anything else); 0 for an empty packet.
 inline unsigned ip_version(std::span<const std::uint8_t> pkt) {
@@ -54,6 +73,43 @@ std::size_t add_tun_pi(std::span<const std::uint8_t> pkt, std::span<std::uint8_t
 // header's protocol does not match the packet's IP version (ETH_P_IP for 4, ETH_P_IPV6 for 6).
 // The flags are ignored (socat sends 0; TUN_PKT_STRIP would also make the length check fail).
 std::optional<std::span<const std::uint8_t>> strip_tun_pi(std::span<const std::uint8_t> payload);
+
+// The GUE header the kernel sends for `pkt` (gue_build_header without remote checksum
+// offload): version 0, C bit 0, hlen 0; the inner protocol (IPPROTO_IPIP for IP version 4,
+// IPPROTO_IPV6 for 6); flags 0. nullopt when the version is neither 4 nor 6.
+std::optional<std::array<std::uint8_t, k_gue_len>> gue_header(std::span<const std::uint8_t> pkt);
+
+// Writes the GUE header followed by `pkt` into `out`. Returns the length written, or 0 when
+// `out` is too small or the version is neither 4 nor 6.
+std::size_t add_gue(std::span<const std::uint8_t> pkt, std::span<std::uint8_t> out);
+
+// The packet in a GUE payload, accepted as the kernel's GUE receive path (gue_udp_recv)
+// accepts it; nullopt otherwise. The payload has at least 4 bytes, and by the version in
+// the top two bits of byte 0:
+//   1: the payload is a bare IPv4 or IPv6 packet (its version nibble 4 or 6, whose top bits
+//      are 01): returned whole. Kernels accept this on any GUE port.
+//   0: the control bit (0x20) is clear (the kernel drops control messages too); the header,
+//      4 + hlen*4 bytes (hlen = byte 0 & 0x1f), fits in the payload; the flags (bytes 2-3)
+//      are 0; the proto byte names the inner packet's version (IPPROTO_IPIP for 4,
+//      IPPROTO_IPV6 for 6). With flags 0 no optional field is defined, so hlen words of
+//      unknown meaning are skipped, as the kernel skips them (validate_gue_flags only checks
+//      that the fields the flags announce fit in hlen). Nonzero flags are refused: the only
+//      one the kernel knows (GUE_FLAG_PRIV, for remote checksum offload) is sent only by a
+//      device with `encap-remcsum`, which fouctl never configures, and unknown ones make the
+//      kernel drop the packet as well.
+//   2, 3: undefined, refused.
+// The inner packet itself is not checked here (check_inner_packet does that).
+std::optional<std::span<const std::uint8_t>> strip_gue(std::span<const std::uint8_t> payload);
+
+// The framing header of `f` for `pkt` written into `hdr` (framing_overhead(f) bytes, nothing
+// for raw): the one place a sender builds it. Returns false when `hdr` is shorter than that
+// or the framing needs an IP version and `pkt` is neither version 4 nor 6.
+bool write_framing(Framing f, std::span<const std::uint8_t> pkt, std::span<std::uint8_t> hdr);
+
+// The inner packet of a UDP payload in framing `f`: the payload itself for raw, else
+// strip_tun_pi or strip_gue. nullopt when the framing header is bad.
+std::optional<std::span<const std::uint8_t>> strip_framing(Framing f,
+                                                           std::span<const std::uint8_t> payload);
 
 // One's-complement sum (RFC 1071) of `data` added to `sum`, not folded. Call repeatedly to
 // cover a pseudo-header and a message; an odd length is padded with a zero byte, so only the
