@@ -74,7 +74,9 @@ TunnelStatus KernelBackend::status_of(const nl::LinkInfo &link, const Observed &
   s.up = link.is_up();
   s.rx_port = mark ? mark->rx_port : 0;
   s.mtu = link.mtu;
+  s.mtu_auto = mark && mark->mtu_auto;
   if (link.tunnel) {
+    s.encap = link.tunnel->encap_type == TUNNEL_ENCAP_GUE ? "gue" : "fou";
     s.tx_port = link.tunnel->encap_dport;
     s.peer = link.tunnel->remote;
     s.local = link.tunnel->local;
@@ -105,6 +107,7 @@ std::vector<std::string> differences(const config::TunnelSpec &spec, const Tunne
   if (spec.local.is_set())
     differ("local", now.local.to_string(), spec.local.to_string());
   differ("MTU", std::to_string(now.mtu), std::to_string(spec.mtu));
+  differ("encap", now.encap, config::to_string(spec.encap));
   if (now.peer_port_fixed != spec.peer_port_fixed)
     d.push_back(now.peer_port_fixed ? "its receive port is bound to the peer"
                                     : "its receive port is not bound to the peer");
@@ -175,7 +178,7 @@ namespace {
 // Adds a tunnel that up() just created to the observation it was given, as a new dump
 // would show it: device (marked, up), FOU port, routes and addresses.
 void note_created(Observed &obs, nl::LinkInfo link, const config::TunnelSpec &spec) {
-  link.alias = format_mark({"kernel", spec.rx_port, spec.tx_port});
+  link.alias = format_mark({"kernel", spec.rx_port, spec.tx_port, spec.mtu_auto});
   link.flags |= IFF_UP;
   nl::FouPort port;
   port.port = spec.rx_port;
@@ -278,7 +281,7 @@ util::Result<bool> KernelBackend::up(const config::TunnelSpec &spec, Reporter &r
                            [&]() { return nl::set_tx_checksum_offload(m_rt.fd(), spec.name, false); }, {}, {})));
   }
   if (!existing || !existing->is_up()) {
-    auto mark = format_mark({"kernel", spec.rx_port, spec.tx_port});
+    auto mark = format_mark({"kernel", spec.rx_port, spec.tx_port, spec.mtu_auto});
     FOUCTL_TRY(step(tx.run(mark_command(spec.name, mark),
                            [&]() { return nl::link_set(m_rt, ifindex, std::nullopt, mark, true); },
                            {}, {})));

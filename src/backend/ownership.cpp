@@ -9,7 +9,7 @@ static constexpr std::string_view k_prefix = "fouctl:v1 ";
 
 std::string format_mark(const OwnerMark &m) {
   return std::string(k_prefix) + "mode=" + m.mode + " rx=" + std::to_string(m.rx_port) +
-         " tx=" + std::to_string(m.tx_port);
+         " tx=" + std::to_string(m.tx_port) + (m.mtu_auto ? " mtu=auto" : "");
 }
 
 static bool parse_port(std::string_view v, std::uint16_t &out) {
@@ -38,6 +38,8 @@ std::optional<OwnerMark> parse_mark(const std::string &alias) {
       return std::nullopt;
     else if (key == "tx" && !parse_port(value, m.tx_port))
       return std::nullopt;
+    else if (key == "mtu")
+      m.mtu_auto = value == "auto";
   }
   if (m.rx_port == 0 || m.mode.empty())
     return std::nullopt;

@@ -37,6 +37,8 @@ plan::TunnelState to_state(const TunnelStatus &s, config::Mode mode) {
   spec.peer = s.peer;
   spec.local = s.local;
   spec.mtu = s.mtu;
+  spec.mtu_auto = s.mtu_auto;
+  spec.encap = s.encap == "gue" ? config::Encap::gue : config::Encap::fou;
   spec.routes = s.owned_routes;
   spec.addresses = without_link_local(s.addresses);
   t.down = !s.up;
@@ -120,7 +122,11 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
   case ActionKind::set_mtu: {
     FOUCTL_TRY_ASSIGN(int ifindex, need_link());
     reporter.action(plan::describe(a));
-    FOUCTL_TRY(nl::link_set(rt, ifindex, spec.mtu, std::nullopt, std::nullopt));
+    // The mark says whether the MTU follows the underlay: written with it, in one message.
+    std::optional<std::string> mark;
+    if (spec.mode == config::Mode::kernel)
+      mark = format_mark({"kernel", spec.rx_port, spec.tx_port, spec.mtu_auto});
+    FOUCTL_TRY(nl::link_set(rt, ifindex, spec.mtu, mark, std::nullopt));
     return refresh(live, obs);
   }
   case ActionKind::change_encap: {
@@ -134,7 +140,7 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
       t.local = spec.local;
     reporter.action(plan::describe(a));
     FOUCTL_TRY(nl::ipip_change(rt, ifindex, t, link->kind));
-    auto mark = format_mark({"kernel", spec.rx_port, spec.tx_port});
+    auto mark = format_mark({"kernel", spec.rx_port, spec.tx_port, spec.mtu_auto});
     FOUCTL_TRY(nl::link_set(rt, ifindex, std::nullopt, mark, std::nullopt));
     return refresh(live, obs);
   }
@@ -162,7 +168,7 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
     FOUCTL_TRY(live.kernel.fou_add(new_port));
     if (auto s = live.kernel.fou_del(old_port); !s && s.error().errnum != EINVAL)
       return s;
-    auto mark = format_mark({"kernel", spec.rx_port, spec.tx_port});
+    auto mark = format_mark({"kernel", spec.rx_port, spec.tx_port, spec.mtu_auto});
     FOUCTL_TRY(nl::link_set(rt, ifindex, std::nullopt, mark, std::nullopt));
     return refresh(live, obs);
   }

@@ -140,6 +140,18 @@ util::Status read_status(const Json &j, TunnelStatus &s) {
   s.relay_mtu = s.mtu; // until the device's own is known (statuses)
   FOUCTL_TRY_ASSIGN(s.framing, text_member(j, "framing", k_max_word));
   FOUCTL_TRY_ASSIGN(s.tun_device, text_member(j, "tun_device", IFNAMSIZ - 1));
+  // Relays from before GUE and the underlay's MTU do not report them.
+  if (j.contains("encap")) {
+    FOUCTL_TRY_ASSIGN(s.encap, text_member(j, "encap", k_max_word));
+    if (s.encap != "fou" && s.encap != "gue")
+      return fail(ErrorKind::system, "'encap' is \"" + s.encap + "\", not fou or gue");
+  }
+  if (j.contains("mtu_auto")) {
+    const auto &automatic = member(j, "mtu_auto");
+    if (!automatic.is_boolean())
+      return fail(ErrorKind::system, "'mtu_auto' is " + what_is(automatic) + ", not true or false");
+    s.mtu_auto = automatic.get<bool>();
+  }
   const auto &fixed = member(j, "peer_port_fixed");
   if (!fixed.is_boolean())
     return fail(ErrorKind::system,
@@ -241,6 +253,7 @@ std::vector<std::string> relay_differences(const config::TunnelSpec &spec,
   differ("local", now.local.to_string(), spec.local.to_string());
   differ("MTU", std::to_string(now.relay_mtu ? now.relay_mtu : now.mtu), std::to_string(spec.mtu));
   differ("framing", now.framing, config::to_string(spec.framing));
+  differ("encap", now.encap, config::to_string(spec.encap));
   differ("TUN device", now.tun_device.empty() ? "its own" : now.tun_device,
          spec.tun_device.empty() ? "its own" : spec.tun_device);
   if (now.peer_port_fixed != spec.peer_port_fixed)

@@ -112,6 +112,8 @@ std::string settings_json(const config::TunnelSpec &spec, std::uint32_t mtu) {
                    {"local", spec.local.is_set() ? spec.local.to_string() : ""},
                    {"mtu", mtu},
                    {"framing", config::to_string(spec.framing)},
+                   {"encap", config::to_string(spec.encap)},
+                   {"mtu_auto", spec.mtu_auto},
                    {"tun_device", spec.tun_device},
                    {"peer_port_fixed", spec.peer_port_fixed}};
   auto s = j.dump();
@@ -372,8 +374,9 @@ Result<int> UserspaceBackend::up(const config::TunnelSpec &spec, const RelayRunO
   proc.engine.peer = to_sockaddr(spec.peer, spec.tx_port);
   proc.engine.peer_len = sockaddr_len(spec.peer.family);
   proc.engine.peer_port_fixed = spec.peer_port_fixed;
-  proc.engine.framing =
-      spec.framing == config::Framing::tun_pi ? relay::Framing::tun_pi : relay::Framing::raw;
+  proc.engine.framing = spec.framing == config::Framing::tun_pi ? relay::Framing::tun_pi
+                         : spec.encap == config::Encap::gue   ? relay::Framing::gue
+                                                              : relay::Framing::raw;
   proc.engine.mtu = spec.mtu;
   proc.status_extra = settings_json(spec, spec.mtu);
   proc.run_as = identity.run_as;

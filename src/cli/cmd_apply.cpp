@@ -1,8 +1,11 @@
 // apply and plan: one code path; plan stops before executing.
+#include <map>
+#include <optional>
 #include <ostream>
 
 #include "fouctl/backend/reconcile.hpp"
 #include "fouctl/backend/systemd.hpp"
+#include "fouctl/backend/underlay.hpp"
 #include "fouctl/cli/check.hpp"
 #include "fouctl/cli/commands.hpp"
 
@@ -17,10 +20,25 @@ struct Reconcile {
   bool kernel_ok = false;
   backend::Observed obs{};
   std::vector<plan::Action> actions{};
+  std::map<std::string, backend::MtuChoice> mtus{}; // tunnels whose MTU is not given
 };
+
+// Where the MTU of a tunnel that an action creates or resizes came from, when not given.
+std::optional<std::string> mtu_note(const Reconcile &r, const plan::Action &a) {
+  if (a.kind != plan::ActionKind::create && a.kind != plan::ActionKind::set_mtu)
+    return std::nullopt;
+  auto it = r.mtus.find(a.tunnel);
+  if (it == r.mtus.end())
+    return std::nullopt;
+  return "MTU " + std::to_string(it->second.mtu) + " of '" + a.tunnel + "': " + it->second.source;
+}
 
 util::Status prepare(Reconcile &r, const Invocation &inv, std::ostream &err, bool load_modules) {
   FOUCTL_TRY_ASSIGN(auto cfg, load_config_file(inv.config_path, err));
+  FOUCTL_TRY_ASSIGN(auto mtus, backend::resolve_mtus(r.kernel.rtnl(), cfg.tunnels));
+  for (std::size_t i = 0; i < cfg.tunnels.size(); ++i)
+    if (cfg.tunnels[i].mtu_auto)
+      r.mtus.emplace(cfg.tunnels[i].name, mtus[i]);
   r.kernel_ok = static_cast<bool>(r.kernel.ensure_available(load_modules));
   backend::Live live{r.kernel, r.kernel_ok, r.relay};
   FOUCTL_TRY_ASSIGN(auto have, backend::observed_state(live, r.obs));
@@ -40,9 +58,16 @@ util::Result<std::vector<plan::Action>> pending_actions(const Invocation &inv, s
 }
 
 util::Result<int> cmd_plan(const Invocation &inv, std::ostream &out, std::ostream &err) {
-  FOUCTL_TRY_ASSIGN(auto actions, pending_actions(inv, err));
-  for (const auto &a : actions)
+  FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
+  FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
+  Reconcile r{kernel, relay};
+  FOUCTL_TRY(prepare(r, inv, err, false));
+  const auto &actions = r.actions;
+  for (const auto &a : actions) {
     out << plan::describe(a) << '\n';
+    if (auto note = mtu_note(r, a))
+      out << "    # " << *note << '\n';
+  }
   if (actions.empty()) {
     out << "nothing to do: the system matches " << inv.config_path << '\n';
     return k_exit_ok;
@@ -64,6 +89,9 @@ util::Result<int> cmd_apply(const Invocation &inv, std::ostream &, std::ostream 
   if (!r.kernel_ok)
     reporter.note("the kernel cannot do FOU/IPIP; 'auto' tunnels use the userspace relay");
   // Units read the default config: use them only when applying that file.
+  for (const auto &a : r.actions)
+    if (auto note = mtu_note(r, a))
+      reporter.note(*note);
   bool units = !inv.config_given && backend::relay_units_usable();
   backend::Live live{r.kernel, r.kernel_ok, r.relay, units};
   FOUCTL_TRY(backend::execute(live, r.obs, r.actions, reporter));

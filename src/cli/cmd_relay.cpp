@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ostream>
 
+#include "fouctl/backend/underlay.hpp"
 #include "fouctl/backend/userspace.hpp"
 #include "fouctl/cli/check.hpp"
 #include "fouctl/cli/commands.hpp"
@@ -24,6 +25,9 @@ util::Result<int> cmd_relay(const Invocation &inv, std::ostream &, std::ostream 
     return util::fail(ErrorKind::usage, "tunnel '" + spec.name +
                                             "' is a kernel tunnel (mode kernel), not a relay");
   spec.mode = config::Mode::userspace;
+  FOUCTL_TRY_ASSIGN(auto mtu, backend::resolve_mtu(spec));
+  if (mtu.from_underlay)
+    reporter.note("MTU " + std::to_string(mtu.mtu) + ": " + mtu.source);
   // No namespace lock: `apply` holds it while it starts this unit and waits for it. The
   // relay's control socket name is the per-tunnel lock that keeps two relays apart.
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fouctl/backend/kernel.hpp"
+#include "fouctl/backend/underlay.hpp"
 #include "fouctl/backend/userspace.hpp"
 #include "fouctl/cli/commands.hpp"
 
@@ -48,6 +49,9 @@ nlohmann::json to_json(const backend::TunnelStatus &s) {
       {"peer", s.peer.to_string()},
       {"local", s.local.is_set() ? nlohmann::json(s.local.to_string()) : nlohmann::json(nullptr)},
       {"mtu", s.mtu},
+      {"mtu_auto", s.mtu_auto},
+      {"mtu_source", s.mtu_source},
+      {"encap", s.encap},
       {"offload", s.offload ? nlohmann::json(*s.offload ? "on" : "off") : nlohmann::json(nullptr)},
       {"routes", list(s.routes)},
       {"addresses", list(s.addresses)},
@@ -62,6 +66,26 @@ nlohmann::json to_json(const backend::TunnelStatus &s) {
         {"tx_errors", c.tx_errors}}},
       {"relay", relay},
   };
+}
+
+// "given", or for a tunnel whose MTU follows the underlay, what the underlay gives now;
+// different from the device's when the path changed since (apply or up again follows).
+std::string mtu_source(nl::Socket &rt, const backend::TunnelStatus &s) {
+  if (!s.mtu_auto)
+    return "given";
+  config::TunnelSpec spec;
+  spec.name = s.name;
+  spec.peer = s.peer;
+  spec.local = s.local;
+  spec.encap = s.encap == "gue" ? config::Encap::gue : config::Encap::fou;
+  spec.routes = s.routes;
+  auto c = backend::underlay_mtu(rt, spec);
+  if (!c)
+    return "from the underlay, which now says: " + c.error().message;
+  const auto mtu = s.relay_mtu != 0 ? s.relay_mtu : s.mtu;
+  if (c->mtu != mtu)
+    return "from the underlay, which now gives " + std::to_string(c->mtu) + ": " + c->source;
+  return "from the underlay: " + c->source;
 }
 
 std::string join(const std::vector<util::Prefix> &v) {
@@ -79,7 +103,8 @@ void print_text(const backend::TunnelStatus &s, std::ostream &out) {
   out << fmt::format("  receive port: {}{}\n", s.rx_port, s.rx_port_open ? "" : " (NOT OPEN)");
   out << fmt::format("  send to:      {}:{} from {}\n", s.peer.to_string(), s.tx_port,
                      s.local.to_string());
-  out << fmt::format("  mtu:          {}\n", s.mtu);
+  out << fmt::format("  mtu:          {} ({})\n", s.mtu, s.mtu_source);
+  out << fmt::format("  encap:        {}\n", s.encap == "gue" ? "gue (GUE header)" : "fou (direct)");
   if (s.offload)
     out << fmt::format("  tx offload:   {}\n", *s.offload ? "on" : "off");
   out << fmt::format("  routes:       {}\n", join(s.routes));
@@ -116,6 +141,8 @@ util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostr
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
   for (auto &s : relay.list(obs))
     all.push_back(std::move(s));
+  for (auto &s : all)
+    s.mtu_source = mtu_source(kernel.rtnl(), s);
   for (const auto &w : relay.warnings())
     err << "fouctl status: warning: " << w << '\n';
   if (!inv.all) {

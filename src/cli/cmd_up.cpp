@@ -5,6 +5,7 @@
 
 #include "fouctl/backend/kernel.hpp"
 #include "fouctl/backend/systemd.hpp"
+#include "fouctl/backend/underlay.hpp"
 #include "fouctl/backend/userspace.hpp"
 #include "fouctl/kind/kind.hpp"
 #include "fouctl/cli/commands.hpp"
@@ -15,18 +16,18 @@ using util::ErrorKind;
 
 namespace {
 
-util::Result<int> relay_up(const Invocation &inv, StreamReporter &reporter,
-                           backend::NamespaceLock &lock) {
+util::Result<int> relay_up(const Invocation &inv, const config::TunnelSpec &spec,
+                           StreamReporter &reporter, backend::NamespaceLock &lock) {
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
   // Under systemd (as root, in its namespace) a background relay runs as
   // fouctl-relay@NAME.service, so that it is restarted when it crashes. One that already
   // runs is left to relay.up(), which confirms it or refuses the differences.
   if (!inv.foreground && ::geteuid() == 0 && backend::relay_units_usable() &&
-      !backend::find_relay(inv.spec.name, nullptr)) {
-    FOUCTL_TRY(relay.preflight(inv.spec));
-    FOUCTL_TRY(backend::start_up_relay_unit(inv.spec, reporter));
-    reporter.note("tunnel '" + inv.spec.name + "' is up (userspace relay, fouctl-relay@" +
-                  inv.spec.name + ".service)");
+      !backend::find_relay(spec.name, nullptr)) {
+    FOUCTL_TRY(relay.preflight(spec));
+    FOUCTL_TRY(backend::start_up_relay_unit(spec, reporter));
+    reporter.note("tunnel '" + spec.name + "' is up (userspace relay, fouctl-relay@" +
+                  spec.name + ".service)");
     return k_exit_ok;
   }
   bool changed = false;
@@ -34,10 +35,10 @@ util::Result<int> relay_up(const Invocation &inv, StreamReporter &reporter,
                                  // A foreground relay runs for long: let others work meanwhile.
                                  backend::NamespaceLock released = std::move(lock);
                                }};
-  FOUCTL_TRY_ASSIGN(int rc, relay.up(inv.spec, opt, reporter, changed));
+  FOUCTL_TRY_ASSIGN(int rc, relay.up(spec, opt, reporter, changed));
   if (!inv.foreground)
-    reporter.note(changed ? "tunnel '" + inv.spec.name + "' is up (userspace relay)"
-                          : "tunnel '" + inv.spec.name + "' is already up as asked; nothing changed");
+    reporter.note(changed ? "tunnel '" + spec.name + "' is up (userspace relay)"
+                          : "tunnel '" + spec.name + "' is already up as asked; nothing changed");
   return rc;
 }
 
@@ -54,15 +55,18 @@ bool needs_relay(const config::TunnelSpec &spec, std::string &why) {
 } // namespace
 
 util::Result<int> cmd_up(const Invocation &inv, std::ostream &, std::ostream &err) {
-  const auto &spec = inv.spec;
   StreamReporter reporter(err, inv.quiet);
   FOUCTL_TRY_ASSIGN(auto lock, take_lock(reporter));
+  config::TunnelSpec spec = inv.spec;
+  FOUCTL_TRY_ASSIGN(auto mtu, backend::resolve_mtu(spec));
+  if (mtu.from_underlay)
+    reporter.note("MTU " + std::to_string(mtu.mtu) + ": " + mtu.source);
   if (spec.mode == config::Mode::userspace)
-    return relay_up(inv, reporter, lock);
+    return relay_up(inv, spec, reporter, lock);
   std::string why;
   if (spec.mode == config::Mode::automatic && needs_relay(spec, why)) {
     reporter.note(why + "; using the userspace relay");
-    return relay_up(inv, reporter, lock);
+    return relay_up(inv, spec, reporter, lock);
   }
   if (inv.foreground && spec.mode == config::Mode::kernel)
     return util::fail(ErrorKind::usage, "--foreground needs the userspace relay, not --mode kernel");
@@ -76,7 +80,7 @@ util::Result<int> cmd_up(const Invocation &inv, std::ostream &, std::ostream &er
       auto cut = e.message.find("): ");
       auto brief = cut == std::string::npos ? e.message : e.message.substr(0, cut + 1);
       reporter.note(brief + "; using the userspace relay");
-      return relay_up(inv, reporter, lock);
+      return relay_up(inv, spec, reporter, lock);
     }
     if (e.kind == ErrorKind::missing)
       e.hint = "use --mode userspace for the relay";

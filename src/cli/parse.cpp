@@ -18,7 +18,7 @@ namespace {
 
 struct RawUp {
   std::string rx, tx, remote, mtu, peer = config::k_default_peer, local, name, mode = "auto";
-  std::string framing = "raw", tun_device, offload = "auto";
+  std::string framing = "raw", tun_device, offload = "auto", encap = "fou";
   bool peer_port_fixed = false;
   std::vector<std::string> addresses;
 };
@@ -33,7 +33,10 @@ util::Result<config::TunnelSpec> build_spec(const RawUp &raw) {
     s.routes.push_back(p);
   }
   FOUCTL_TRY_ASSIGN(s.peer, util::parse_addr(raw.peer).map_error(util::context("--peer")));
-  s.mtu = config::default_mtu(s.peer);
+  FOUCTL_TRY_ASSIGN(s.encap, config::parse_encap(raw.encap).map_error(util::context("--encap")));
+  // No MTU: the backend takes it from the underlay (config::TunnelSpec::mtu_auto).
+  s.mtu = config::default_mtu(s.peer, s.encap);
+  s.mtu_auto = raw.mtu.empty();
   if (!raw.mtu.empty()) {
     FOUCTL_TRY_ASSIGN(s.mtu, config::parse_mtu(raw.mtu));
   }
@@ -82,13 +85,16 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   up->add_option("REMOTE", raw.remote, "Address or subnet routed through the tunnel (comma list)")
       ->required();
   up->add_option("MTU", raw.mtu,
-                 "Largest packet the link carries (68-65507, default 1472; 1452 over IPv6)");
+                 "Largest packet the link carries (68-65507; default: the underlay's MTU less "
+                 "the headers, 1472 over loopback)");
   up->add_option("--peer", raw.peer, "Underlay address of the other end (default 127.0.0.1)");
   up->add_option("--local", raw.local, "Underlay source address");
   up->add_option("--address", raw.addresses, "Address for the tunnel device (repeatable)")
       ->allow_extra_args(false);
   up->add_option("--name", raw.name, "Device name (default fou<RX_PORT>)");
   up->add_option("--mode", raw.mode, "auto (default), kernel or userspace");
+  up->add_option("--encap", raw.encap,
+                 "fou (default: FOU direct) or gue (a 4-byte GUE header naming the protocol)");
   up->add_option("--offload", raw.offload,
                  "Kernel: tx checksum offload auto (default: off for a loopback peer), on, off");
   up->add_option("--framing", raw.framing, "Relay: raw (FOU direct, default) or tun-pi (socat)");

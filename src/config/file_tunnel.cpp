@@ -160,6 +160,14 @@ bool read_framing(At at, const Json &v) {
   return true;
 }
 
+bool read_encap(At at, const Json &v) {
+  auto encap = parse_encap(text(v));
+  if (!encap)
+    return bad(at, encap.error());
+  at.t.spec.encap = *encap;
+  return true;
+}
+
 bool read_tun_device(At at, const Json &v) {
   at.t.spec.tun_device = text(v); // also the default name, checked again there
   if (auto ok = check_tun_device(text(v)); !ok)
@@ -222,6 +230,7 @@ constexpr TunnelKey k_tunnel_keys[] = {
     {"addresses", Type::strings, read_addresses, nullptr, false},
     {"mtu", Type::integer, read_mtu, nullptr, false},
     {"mode", Type::string, read_mode, nullptr, true},
+    {"encap", Type::string, read_encap, nullptr, false},
     {"offload", Type::string, read_offload, nullptr, false},
     {"framing", Type::string, read_framing, nullptr, false},
     {"tun_device", Type::string, read_tun_device, nullptr, false},
@@ -285,10 +294,13 @@ std::optional<TunnelDraft> read_tunnel(Reader &r, const Json &v, std::size_t ind
     if (std::find(meant.begin(), meant.end(), key.name) == meant.end())
       r.error(pointer, "missing required key '" + std::string(key.name) + "', " + key.required);
   }
-  // The command line's defaults: the MTU for the underlay's family, the TUN device's name,
+  // The command line's defaults: the MTU from the underlay (resolved by the backend; until
+  // then the default for the peer's family and the encapsulation), the TUN device's name,
   // else fou<RX_PORT>.
-  if (std::find(given.begin(), given.end(), "mtu") == given.end())
-    t.spec.mtu = default_mtu(t.spec.peer);
+  if (std::find(given.begin(), given.end(), "mtu") == given.end()) {
+    t.spec.mtu = default_mtu(t.spec.peer, t.spec.encap);
+    t.spec.mtu_auto = true;
+  }
   if (!t.name_given && (!t.spec.tun_device.empty() || t.rx_ok)) {
     t.name_from_rx = t.spec.tun_device.empty();
     t.spec.name = t.name_from_rx ? default_name(t.spec.rx_port) : t.spec.tun_device;

@@ -20,6 +20,7 @@ constexpr std::pair<std::string_view, std::string_view> k_file_terms[] = {
     {"--peer-port-fixed", "peer_port_fixed"},
     {"--tun-device", "tun_device"},
     {"--framing", "framing"},
+    {"--encap", "encap"},
     {"--offload", "offload"},
     {"--name", "name"},
     {"--local", "local"},

@@ -26,10 +26,12 @@ std::string write_config(const std::vector<TunnelSpec> &tunnels) {
       for (const auto &a : t.addresses)
         addresses.push_back(a.to_string());
     }
-    if (t.mtu != defaults.mtu)
+    if (!t.mtu_auto) // an MTU from the underlay is found again where the file is used
       j["mtu"] = t.mtu;
     if (t.mode != defaults.mode)
       j["mode"] = to_string(t.mode);
+    if (t.encap != defaults.encap)
+      j["encap"] = to_string(t.encap);
     if (t.offload != defaults.offload)
       j["offload"] = to_string(t.offload);
     if (t.framing != defaults.framing)

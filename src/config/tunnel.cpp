@@ -59,6 +59,16 @@ util::Result<Framing> parse_framing(const std::string &s) {
   return fail(ErrorKind::usage, "framing '" + shown(s) + "' is not one of raw, tun-pi");
 }
 
+const char *to_string(Encap e) { return e == Encap::gue ? "gue" : "fou"; }
+
+util::Result<Encap> parse_encap(const std::string &s) {
+  if (s == "fou")
+    return Encap::fou;
+  if (s == "gue")
+    return Encap::gue;
+  return fail(ErrorKind::usage, "encap '" + shown(s) + "' is not one of fou, gue");
+}
+
 std::string default_name(std::uint16_t rx_port) { return "fou" + std::to_string(rx_port); }
 
 util::Status validate_name(const std::string &name) {
@@ -151,6 +161,9 @@ util::Status validate(const TunnelSpec &s) {
   if (s.offload != Offload::automatic && (relay_only || s.mode == Mode::userspace))
     return fail(ErrorKind::usage, "--offload is a setting of kernel tunnels; the userspace relay "
                                   "finishes checksums itself");
+  if (s.framing == Framing::tun_pi && s.encap == Encap::gue)
+    return fail(ErrorKind::usage, "--framing tun-pi (socat's framing) and --encap gue exclude each "
+                                  "other: a GUE header already names the inner protocol");
   if (relay_only && s.mode == Mode::kernel)
     return fail(ErrorKind::usage,
                 "--framing and --tun-device need the userspace relay, not --mode kernel");

@@ -1,4 +1,5 @@
 // The kind table and what is common to every row.
+#include <linux/fou.h>
 #include <linux/if_tunnel.h>
 
 #include <algorithm>
@@ -73,7 +74,7 @@ nl::IpipLinkSpec link_spec(const Kind &k, const config::TunnelSpec &spec, const 
   link.tunnel.local = local;
   link.tunnel.remote = spec.peer;
   link.tunnel.proto = k.ipproto;
-  link.tunnel.encap_type = TUNNEL_ENCAP_FOU;
+  link.tunnel.encap_type = spec.encap == config::Encap::gue ? TUNNEL_ENCAP_GUE : TUNNEL_ENCAP_FOU;
   link.tunnel.encap_dport = spec.tx_port;
   if (k.underlay == 6)
     link.tunnel.ip6_flags = 0x1; // IP6_TNL_F_IGN_ENCAP_LIMIT: encaplimit none
@@ -82,16 +83,18 @@ nl::IpipLinkSpec link_spec(const Kind &k, const config::TunnelSpec &spec, const 
   return link;
 }
 
-nl::FouPort fou_port(const Kind &k, std::uint16_t port) {
+nl::FouPort fou_port(const Kind &k, std::uint16_t port, config::Encap encap) {
   nl::FouPort p;
   p.port = port;
   p.family = k.underlay;
-  p.ipproto = k.ipproto;
+  // A GUE port reads the protocol from each packet's header: it has none of its own.
+  p.type = encap == config::Encap::gue ? FOU_ENCAP_GUE : FOU_ENCAP_DIRECT;
+  p.ipproto = encap == config::Encap::gue ? 0 : k.ipproto;
   return p;
 }
 
 nl::FouPort fou_port(const Kind &k, const config::TunnelSpec &spec) {
-  nl::FouPort p = fou_port(k, spec.rx_port);
+  nl::FouPort p = fou_port(k, spec.rx_port, spec.encap);
   if (spec.peer_port_fixed) {
     p.local = spec.local;
     p.peer = spec.peer;
@@ -105,7 +108,7 @@ namespace {
 std::string outer_text(const Kind &k, const config::TunnelSpec &spec, const util::IpAddr &local) {
   return std::string(" type ") + k.ip_type + (local.is_set() ? " local " + local.to_string() : "") +
          " remote " + spec.peer.to_string() +
-         (k.underlay == 6 ? " hoplimit 64 encaplimit none" : " ttl 64") + " encap fou encap-sport " +
+         (k.underlay == 6 ? " hoplimit 64 encaplimit none" : " ttl 64") + " encap " + config::to_string(spec.encap) + " encap-sport " +
          (spec.peer_port_fixed ? std::to_string(spec.rx_port) : std::string("auto")) +
          " encap-dport " + std::to_string(spec.tx_port);
 }

@@ -120,6 +120,8 @@ Result<Message> build_link_get(const std::string &name) {
   return m;
 }
 
+Result<Message> build_link_get(int ifindex) { return link_msg(RTM_GETLINK, 0, ifindex); }
+
 Result<Message> build_ipip_change(int ifindex, const IptunParams &tunnel, const std::string &kind) {
   FOUCTL_TRY_ASSIGN(auto m, link_msg(RTM_NEWLINK, 0, ifindex));
   FOUCTL_TRY(put_ipip_linkinfo(m, kind, tunnel));
@@ -203,6 +205,15 @@ Result<LinkInfo> link_get(Socket &rt, const std::string &name) {
     if (r.type() == RTM_NEWLINK)
       return parse_link(r);
   return fail(ErrorKind::not_found, "no device '" + name + "'");
+}
+
+Result<LinkInfo> link_get(Socket &rt, int ifindex) {
+  FOUCTL_TRY_ASSIGN(auto m, build_link_get(ifindex));
+  FOUCTL_TRY_ASSIGN(auto replies, rt.request(m));
+  for (const auto &r : replies)
+    if (r.type() == RTM_NEWLINK)
+      return parse_link(r);
+  return fail(ErrorKind::not_found, "no device #" + std::to_string(ifindex));
 }
 
 Status ipip_change(Socket &rt, int ifindex, const IptunParams &tunnel, const std::string &kind) {

@@ -58,6 +58,33 @@ Result<RouteInfo> parse_route(const Reply &reply) {
   return r;
 }
 
+Result<Message> build_route_get(const util::IpAddr &dst, const util::IpAddr &src) {
+  auto m = Message::make(RTM_GETROUTE, 0);
+  rtmsg rtm{};
+  rtm.rtm_family = static_cast<unsigned char>(util::af(dst));
+  rtm.rtm_dst_len = static_cast<unsigned char>(dst.family == 6 ? 128 : 32);
+  if (src.is_set())
+    rtm.rtm_src_len = rtm.rtm_dst_len;
+  FOUCTL_TRY(m.append(&rtm, sizeof rtm));
+  FOUCTL_TRY(m.put_addr(RTA_DST, dst));
+  if (src.is_set())
+    FOUCTL_TRY(m.put_addr(RTA_SRC, src));
+  return m;
+}
+
+Result<RouteLookup> parse_route_lookup(const Reply &reply) {
+  auto header = reply.family_header<rtmsg>();
+  if (!header)
+    return fail(ErrorKind::system, "the kernel sent a short RTM_NEWROUTE");
+  AttrTable t(reply.attrs_after(sizeof(rtmsg)), RTA_MAX);
+  RouteLookup r;
+  r.oif = static_cast<int>(t.u32(RTA_OIF));
+  r.type = header->rtm_type;
+  if (t.has(RTA_METRICS))
+    r.mtu = t.nested(RTA_METRICS, RTAX_MAX).u32(RTAX_MTU);
+  return r;
+}
+
 Result<std::vector<RouteInfo>> route_list(Socket &rt) {
   std::vector<RouteInfo> out;
   for (int family : {AF_INET, AF_INET6}) {
@@ -75,6 +102,15 @@ Result<std::vector<RouteInfo>> route_list(Socket &rt) {
     }
   }
   return out;
+}
+
+Result<RouteLookup> route_get(Socket &rt, const util::IpAddr &dst, const util::IpAddr &src) {
+  FOUCTL_TRY_ASSIGN(auto m, build_route_get(dst, src));
+  FOUCTL_TRY_ASSIGN(auto replies, rt.request(m));
+  for (const auto &r : replies)
+    if (r.type() == RTM_NEWROUTE)
+      return parse_route_lookup(r);
+  return fail(ErrorKind::system, "the kernel answered a route lookup without a route");
 }
 
 Status route_add(Socket &rt, const RouteInfo &r) {

@@ -18,7 +18,7 @@ bool relay_settings_equal(const TunnelState &have, const config::TunnelSpec &b) 
   const auto &a = have.spec;
   std::uint32_t mtu = have.relay_mtu != 0 ? have.relay_mtu : a.mtu;
   return a.rx_port == b.rx_port && a.tx_port == b.tx_port && a.peer == b.peer &&
-         a.local == b.local && mtu == b.mtu && a.framing == b.framing &&
+         a.local == b.local && mtu == b.mtu && a.framing == b.framing && a.encap == b.encap &&
          a.tun_device == b.tun_device && a.peer_port_fixed == b.peer_port_fixed;
 }
 
@@ -61,7 +61,10 @@ std::vector<Action> make_plan(const State &observed, const State &desired) {
                     (want.mode == config::Mode::userspace && !relay_settings_equal(have, want)) ||
                     (!have.kind.empty() && !it->second.kind.empty() && have.kind != it->second.kind) ||
                     // A bound FOU port and the fixed source port: a new port and device.
-                    (want.mode == config::Mode::kernel && h.peer_port_fixed != want.peer_port_fixed);
+                    (want.mode == config::Mode::kernel && h.peer_port_fixed != want.peer_port_fixed) ||
+                    // Another encapsulation: another FOU port type, and a device that
+                    // would send the other format until both change.
+                    h.encap != want.encap;
     if (recreate) {
       push(removals, ActionKind::remove, name, h);
       push(creations, ActionKind::create, name, want);
@@ -78,7 +81,10 @@ std::vector<Action> make_plan(const State &observed, const State &desired) {
     const bool own_device = want.tun_device.empty();
     if (have.down && own_device)
       push(changes, ActionKind::link_up, name, want, h);
-    if (h.mtu != want.mtu && own_device)
+    // A kernel device's mark also says whether its MTU follows the underlay: rewritten
+    // with the MTU. A relay's own setting is not worth a restart.
+    const bool mark_differs = want.mode == config::Mode::kernel && h.mtu_auto != want.mtu_auto;
+    if ((h.mtu != want.mtu || mark_differs) && own_device)
       push(changes, ActionKind::set_mtu, name, want, h);
     if (want.mode == config::Mode::kernel) {
       if (!same_outer(h, want))
@@ -133,6 +139,7 @@ State apply_actions(State s, const std::vector<Action> &actions) {
     case ActionKind::set_mtu: {
       auto &t = s[a.tunnel];
       t.spec.mtu = a.spec.mtu;
+      t.spec.mtu_auto = a.spec.mtu_auto;
       if (t.relay_mtu == t.spec.mtu)
         t.relay_mtu = 0; // device and relay agree again
       break;
@@ -212,7 +219,8 @@ std::string describe(const Action &a) {
         return (family == 6 ? "[" + text + "]" : text) + ":" + std::to_string(port);
       };
       c = "start relay " + n + ": ip tuntap add dev " + n + " mode tun; ip link set dev " + n +
-          " mtu " + std::to_string(s.mtu) + " up; UDP " +
+          " mtu " + std::to_string(s.mtu) + " up; UDP" +
+          (s.encap == config::Encap::gue ? " (GUE) " : " ") +
           endpoint(s.local, s.peer.family, s.rx_port) + " <-> " +
           endpoint(s.peer, s.peer.family, s.tx_port);
     } else {

@@ -14,6 +14,11 @@ TEST_SUITE("backend::ownership") {
     auto back = parse_mark(s);
     REQUIRE(back);
     CHECK(*back == m);
+    OwnerMark automatic{"kernel", 2001, 2002, true};
+    CHECK(format_mark(automatic) == "fouctl:v1 mode=kernel rx=2001 tx=2002 mtu=auto");
+    CHECK(parse_mark(format_mark(automatic)) == automatic);
+    // A key this version does not know is ignored: a newer fouctl's mark is still ours.
+    CHECK(parse_mark("fouctl:v1 mode=kernel rx=2001 tx=2002 colour=blue") == m);
   }
 
   TEST_CASE("anything else is not ours") {

@@ -99,6 +99,8 @@ TEST_SUITE("config::file") {
     CHECK(t.peer.to_string() == "127.0.0.1");
     CHECK_FALSE(t.local.is_set());
     CHECK(t.mtu == config::k_default_mtu);
+    CHECK(t.mtu_auto); // until the backend asks the underlay
+    CHECK(t.encap == config::Encap::fou);
     CHECK(t.mode == config::Mode::automatic);
     CHECK(t.framing == config::Framing::raw);
     CHECK(t.addresses.empty());
@@ -188,7 +190,7 @@ TEST_SUITE("config::file") {
     CHECK(errors_of(one_tunnel(R"(, "colour": "blue")")) ==
           Errors{{"/tunnels/0/colour",
                   "unknown key 'colour'; a tunnel has name, rx_port, tx_port, peer, local, "
-                  "routes, addresses, mtu, mode, offload, framing, tun_device, bind_peer and peer_port_fixed"}});
+                  "routes, addresses, mtu, mode, encap, offload, framing, tun_device, bind_peer and peer_port_fixed"}});
     CHECK(errors_of(R"({"version": 1, "tunnel": []})") ==
           Errors{{"/tunnel", "unknown key 'tunnel'; did you mean 'tunnels'?"}});
     CHECK(errors_of(R"({"version": 1, "tunnels": [], "comment": "x"})") ==
@@ -277,6 +279,29 @@ TEST_SUITE("config::write_config") {
       auto again = config::parse_config(config::write_config(first.config->tunnels));
       REQUIRE_MESSAGE(again.config, config::write_config(first.config->tunnels));
       CHECK(again.config->tunnels == first.config->tunnels);
+    }
+  }
+
+  TEST_CASE("encap, and an MTU given or not, as on the command line") {
+    auto gue = valid(one_tunnel(R"(, "encap": "gue", "peer": "192.0.2.2")")).tunnels.at(0);
+    CHECK(gue.encap == config::Encap::gue);
+    CHECK(gue.mtu == 1468); // 1500 less IPv4 20, UDP 8, GUE 4, until the underlay says more
+    CHECK(spec_text(gue) ==
+          spec_text(from_cli({"up", "2001", "2002", "10.0.2.2", "--encap", "gue", "--peer", "192.0.2.2"})));
+    auto given = valid(one_tunnel(R"(, "mtu": 1472)")).tunnels.at(0);
+    CHECK_FALSE(given.mtu_auto);
+    CHECK(spec_text(given) == spec_text(from_cli({"up", "2001", "2002", "10.0.2.2", "1472"})));
+    CHECK(errors_of(one_tunnel(R"(, "encap": "vxlan")")) ==
+          Errors{{"/tunnels/0/encap", "encap 'vxlan' is not one of fou, gue"}});
+    CHECK(errors_of(one_tunnel(R"(, "encap": "gue", "framing": "tun-pi")")).size() == 1);
+    // Written back: an MTU that was given stays, one that was not stays out.
+    for (const auto &t : {gue, given}) {
+      auto text = config::write_config({t});
+      CHECK((text.find(R"("encap": "gue")") != std::string::npos) == (t.encap == config::Encap::gue));
+      CHECK((text.find(R"("mtu")") != std::string::npos) == !t.mtu_auto);
+      auto back = config::parse_config(text);
+      REQUIRE_MESSAGE(back.config, text);
+      CHECK(back.config->tunnels[0] == t);
     }
   }
 

@@ -80,6 +80,7 @@ inline config::ParseOutcome parse_quickly(const std::string &text) {
 inline std::string spec_text(const config::TunnelSpec &s) {
   std::string t = "name=" + s.name + " rx=" + std::to_string(s.rx_port) +
                   " tx=" + std::to_string(s.tx_port) + " mtu=" + std::to_string(s.mtu) +
+                  (s.mtu_auto ? "(auto)" : "") + " encap=" + config::to_string(s.encap) +
                   " peer=" + s.peer.to_string() + " local=" + s.local.to_string() +
                   " mode=" + config::to_string(s.mode) +
                   " framing=" + config::to_string(s.framing) + " tun_device=" + s.tun_device +

@@ -172,7 +172,7 @@ TEST_SUITE("config::file_json") {
           Errors{{"/tunnels/0/" + std::string(40, 'k') + "...",
                   "unknown key '" + std::string(40, 'k') +
                       "...'; a tunnel has name, rx_port, tx_port, peer, local, routes, addresses, "
-                      "mtu, mode, offload, framing, tun_device, bind_peer and peer_port_fixed"}});
+                      "mtu, mode, encap, offload, framing, tun_device, bind_peer and peer_port_fixed"}});
     // Cut at the start of a character, not inside one.
     auto utf8 = errors_of(R"({"version": 1, "tunnels": [], ")" + repeat("é", 30) + "\": 1}");
     REQUIRE(utf8.size() == 1);

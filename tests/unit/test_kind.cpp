@@ -135,3 +135,81 @@ TEST_CASE("kind: an IPv6 peer makes ip6tnl with a fou6 port, the mode from the R
   l.tunnel->proto = 4;
   CHECK(kind::of_link(l) == *k4);
 }
+
+TEST_CASE("kind: GUE is the device's encap type and a GUE port without IPPROTO") {
+  auto s = spec({"10.0.0.0/24"});
+  s.encap = config::Encap::gue;
+  const auto &k = **kind::for_spec(s);
+  auto link = kind::link_spec(k, s, {});
+  CHECK(link.tunnel.encap_type == 2); // TUNNEL_ENCAP_GUE
+  auto port = kind::fou_port(k, s);
+  CHECK(port.type == 2); // FOU_ENCAP_GUE
+  CHECK(port.ip_command("add") == "ip fou add port 5555 gue");
+  // Kernels from 6.19 refuse FOU_ATTR_IPPROTO 0: a GUE port's ADD carries no IPPROTO (3).
+  auto m = nl::build_fou_add(30, port);
+  REQUIRE(m);
+  auto bytes = m->bytes();
+  bool has_ipproto = false;
+  for (std::size_t at = 16 + 4; at + 4 <= bytes.size();) { // nlmsghdr, genlmsghdr
+    const std::size_t len = bytes[at] | bytes[at + 1] << 8;
+    const int type = bytes[at + 2] | bytes[at + 3] << 8;
+    has_ipproto = has_ipproto || type == 3;
+    REQUIRE(len >= 4);
+    at += (len + 3) & ~std::size_t{3};
+  }
+  CHECK_FALSE(has_ipproto);
+  CHECK(kind::ip_link_add(k, s, {}).find(" encap gue encap-sport auto encap-dport 5556") !=
+        std::string::npos);
+  // sit and ip6tnl take GUE the same way.
+  auto s6 = spec({"fd00:2::/64"});
+  s6.encap = config::Encap::gue;
+  s6.peer = *util::parse_addr("2001:db8::2");
+  CHECK(kind::fou_port(**kind::for_spec(s6), s6).ip_command("add") == "ip fou add port 5555 gue -6");
+}
+
+TEST_CASE("kind: another encapsulation is a new tunnel, in plans of either mode") {
+  for (auto mode : {config::Mode::kernel, config::Mode::userspace}) {
+    auto fou = spec({"10.0.0.0/24"});
+    fou.mode = mode;
+    auto gue = fou;
+    gue.encap = config::Encap::gue;
+    auto p = plan::make_plan({{"t", plan::TunnelState{fou, {}, "ipip"}}},
+                             {{"t", plan::TunnelState{gue, {}, "ipip"}}});
+    REQUIRE(p.size() == 2);
+    CHECK(p[0].kind == plan::ActionKind::remove);
+    CHECK(p[1].kind == plan::ActionKind::create);
+  }
+}
+
+TEST_CASE("kind: an MTU that now follows the underlay rewrites the mark, in place") {
+  auto have = spec({"10.0.0.0/24"});
+  have.mtu = 8972;
+  auto want = have;
+  want.mtu_auto = true;
+  auto p = plan::make_plan({{"t", plan::TunnelState{have, {}, "ipip"}}},
+                           {{"t", plan::TunnelState{want, {}, "ipip"}}});
+  REQUIRE(p.size() == 1);
+  CHECK(p[0].kind == plan::ActionKind::set_mtu);
+  auto after = plan::apply_actions({{"t", plan::TunnelState{have, {}, "ipip"}}}, p);
+  CHECK(plan::make_plan(after, {{"t", plan::TunnelState{want, {}, "ipip"}}}).empty());
+}
+
+TEST_CASE("config: encap and the MTU each family and encapsulation leaves of 1500") {
+  CHECK(config::parse_encap("gue") == config::Encap::gue);
+  CHECK(config::parse_encap("fou") == config::Encap::fou);
+  auto bad = config::parse_encap("GUE");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message == "encap 'GUE' is not one of fou, gue");
+  const auto v4 = *util::parse_addr("192.0.2.1"), v6 = *util::parse_addr("2001:db8::1");
+  CHECK(config::default_mtu(v4) == 1472);
+  CHECK(config::default_mtu(v4, config::Encap::gue) == 1468);
+  CHECK(config::default_mtu(v6) == 1452);
+  CHECK(config::default_mtu(v6, config::Encap::gue) == 1448);
+  auto s = spec({"10.0.0.0/24"});
+  s.mode = config::Mode::userspace;
+  s.encap = config::Encap::gue;
+  s.framing = config::Framing::tun_pi;
+  auto r = config::validate(s);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("--framing tun-pi (socat's framing) and --encap gue") == 0);
+}

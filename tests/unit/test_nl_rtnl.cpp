@@ -248,10 +248,45 @@ TEST_SUITE("nl::route") {
     CHECK(r->protocol == 3);
   }
 
+  TEST_CASE("route get: a do request for one address, from a source when given") {
+    auto m = nl::build_route_get(*util::parse_addr("192.0.2.1"), {});
+    REQUIRE(m);
+    CHECK(hex(m->bytes()) == hex(unhex("24 00 00 00  1a 00 01 00  00 00 00 00  00 00 00 00"
+                                       "02 20 00 00  00 00 00 00  00 00 00 00" // dst_len 32
+                                       "08 00 01 00  c0 00 02 01")));         // RTA_DST
+    auto from = nl::build_route_get(*util::parse_addr("2001:db8::2"), *util::parse_addr("2001:db8::1"));
+    REQUIRE(from);
+    auto b = from->bytes();
+    CHECK(b[16] == AF_INET6);
+    CHECK(b[17] == 128); // dst_len
+    CHECK(b[18] == 128); // src_len
+    CHECK(b.size() == 16 + 12 + 20 + 20);
+    CHECK(b[28 + 20 + 2] == RTA_SRC);
+  }
+
+  TEST_CASE("route get's answer: output device, type, and the path MTU in RTA_METRICS") {
+    auto b = unhex("38 00 00 00  18 00 00 00  00 00 00 00  00 00 00 00"
+                   "02 20 00 00  fe 00 00 01  00 00 00 00"
+                   "08 00 01 00  c0 00 02 01"               // RTA_DST
+                   "08 00 04 00  07 00 00 00"               // RTA_OIF 7
+                   "0c 00 08 00  08 00 02 00  28 23 00 00"); // RTA_METRICS { RTAX_MTU 9000 }
+    auto r = nl::parse_route_lookup(nl::Reply{b});
+    REQUIRE(r);
+    CHECK(r->oif == 7);
+    CHECK(r->type == RTN_UNICAST);
+    CHECK(r->mtu == 9000);
+    b.resize(0x2c); // without the metrics: no MTU of its own
+    b[0] = 0x2c;
+    auto plain = nl::parse_route_lookup(nl::Reply{b});
+    REQUIRE(plain);
+    CHECK(plain->mtu == 0);
+  }
+
   TEST_CASE("a reply too short for rtmsg, by nlmsg_len or by its buffer, is refused") {
     for (auto lie : too_short(sizeof(rtmsg))) {
       CAPTURE(lie.claimed);
       CAPTURE(lie.held);
+      CHECK_FALSE(nl::parse_route_lookup(lying(RTM_NEWROUTE, lie)));
       auto r = nl::parse_route(lying(RTM_NEWROUTE, lie));
       REQUIRE_FALSE(r);
       CHECK(r.error().message == "the kernel sent a short RTM_NEWROUTE");

@@ -21,6 +21,9 @@ struct TunnelStatus {
   util::IpAddr peer;
   util::IpAddr local;
   std::uint32_t mtu = 0; // the device's, as the kernel reports it
+  bool mtu_auto = false; // no MTU was given: it follows the underlay
+  std::string mtu_source; // where the MTU came from: "given", or what the underlay gives now
+  std::string encap = "fou"; // "fou" (direct) or "gue"
   std::vector<util::Prefix> routes;       // every route into the device (Observed::routes_through)
   std::vector<util::Prefix> owned_routes; // those fouctl made (its protocol)
   std::vector<util::Prefix> addresses;

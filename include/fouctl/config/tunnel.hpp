@@ -23,6 +23,15 @@ enum class Framing { raw, tun_pi };
 const char *to_string(Framing f);
 util::Result<Framing> parse_framing(const std::string &s);
 
+// What goes between the UDP header and the inner packet: nothing (FOU direct: the
+// receive port's protocol says what is inside), or a 4-byte GUE header naming it.
+enum class Encap { fou, gue };
+
+const char *to_string(Encap e);
+util::Result<Encap> parse_encap(const std::string &s);
+// Bytes the encapsulation adds after the UDP header: 0 or 4.
+constexpr std::uint32_t encap_overhead(Encap e) { return e == Encap::gue ? 4 : 0; }
+
 // Transmit checksum offload of a kernel tunnel's device (`ethtool -K DEV tx on|off`).
 enum class Offload { automatic, on, off };
 
@@ -32,7 +41,6 @@ util::Result<Offload> parse_offload(const std::string &s);
 // The seed's setup: the link's local end is on this host's loopback.
 constexpr const char *k_default_peer = "127.0.0.1";
 constexpr std::uint32_t k_default_mtu = 1472; // 1500 - 20 (IPv4) - 8 (UDP), as in the seed
-constexpr std::uint32_t k_default_mtu6 = 1452; // 1500 - 40 (IPv6) - 8 (UDP)
 constexpr std::uint32_t k_min_mtu = 68;       // RFC 791 minimum; the kernel's ipip min_mtu
 constexpr std::uint32_t k_max_mtu = 65507;    // 65535 - 20 - 8: the largest UDP payload over IPv4
 
@@ -42,10 +50,14 @@ struct TunnelSpec {
   std::uint16_t tx_port = 0;
   std::vector<util::Prefix> routes;    // REMOTE on the command line
   std::uint32_t mtu = k_default_mtu;
+  // No MTU was given: `mtu` is the default until the backend resolves it from the underlay
+  // (resolve_mtu), and the device's mark says so, so that status can tell.
+  bool mtu_auto = false;
   util::IpAddr peer;                   // underlay address of the other end
   util::IpAddr local;                  // underlay source; unset = chosen by fouctl/kernel
   std::vector<util::Prefix> addresses; // addresses of the tunnel device
   Mode mode = Mode::automatic;
+  Encap encap = Encap::fou;
   // Kernel only: automatic resolves through tx_checksum_offload().
   Offload offload = Offload::automatic;
   // Relay only:
@@ -70,9 +82,15 @@ bool tx_checksum_offload(const TunnelSpec &spec);
 
 // The device name fouctl uses when none is given: stable, derived from the receive port.
 std::string default_name(std::uint16_t rx_port);
-// The MTU when none is given: 1500 less the outer headers of the peer's family.
-inline std::uint32_t default_mtu(const util::IpAddr &peer) {
-  return peer.family == 6 ? k_default_mtu6 : k_default_mtu;
+// Bytes in front of the inner packet on the wire: outer IP header (20 or 40), UDP (8),
+// GUE (4) when used.
+inline std::uint32_t outer_overhead(const util::IpAddr &peer, Encap e) {
+  return (peer.family == 6 ? 40 : 20) + 8 + encap_overhead(e);
+}
+// The MTU when none is given and the underlay tells nothing (a loopback peer, as in the
+// seed): a 1500-byte link less the outer headers. 1472 for FOU over IPv4.
+inline std::uint32_t default_mtu(const util::IpAddr &peer, Encap e = Encap::fou) {
+  return 1500 - outer_overhead(peer, e);
 }
 
 // Rejects names the kernel would refuse or that fouctl could confuse with a port number.

@@ -49,8 +49,8 @@ const Kind *of_link(const nl::LinkInfo &link);
 
 // The device to create for `spec` with local address `local` (resolved by the caller).
 nl::IpipLinkSpec link_spec(const Kind &k, const config::TunnelSpec &spec, const util::IpAddr &local);
-// A FOU receive port on `port`, unbound.
-nl::FouPort fou_port(const Kind &k, std::uint16_t port);
+// A FOU receive port on `port`, unbound: direct with the kind's protocol, or GUE.
+nl::FouPort fou_port(const Kind &k, std::uint16_t port, config::Encap encap = config::Encap::fou);
 // The FOU receive port of `spec`: bound to (local, peer, TX_PORT) with --bind-peer.
 nl::FouPort fou_port(const Kind &k, const config::TunnelSpec &spec);
 

@@ -68,6 +68,8 @@ Result<Message> build_link_del(int ifindex);
 Result<Message> build_link_dump(bool counters = true);
 // ip -d -s link show dev NAME (a "do" request: one link, no dump)
 Result<Message> build_link_get(const std::string &name);
+// ip link show dev #IFINDEX
+Result<Message> build_link_get(int ifindex);
 // ip link change dev #IFINDEX type ipip local L remote R ... encap-dport P: changes an
 // existing ipip device in place. The kernel zeroes what is left out, so the full set is sent.
 Result<Message> build_ipip_change(int ifindex, const IptunParams &tunnel,
@@ -77,6 +79,7 @@ Result<LinkInfo> parse_link(const Reply &r);
 Result<std::vector<LinkInfo>> link_list(Socket &rt, bool counters = true);
 // ErrorKind::not_found when there is no such device.
 Result<LinkInfo> link_get(Socket &rt, const std::string &name);
+Result<LinkInfo> link_get(Socket &rt, int ifindex);
 Status ipip_change(Socket &rt, int ifindex, const IptunParams &tunnel,
                    const std::string &kind = "ipip");
 Result<LinkInfo> ipip_create(Socket &rt, const IpipLinkSpec &spec); // the new link, as read back

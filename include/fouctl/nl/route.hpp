@@ -30,7 +30,21 @@ Result<Message> build_route_del(const RouteInfo &r);
 Result<Message> build_route_dump(int family_af);
 Result<RouteInfo> parse_route(const Reply &r);
 
+// What the kernel would do with a packet to an address (`ip route get`).
+struct RouteLookup {
+  int oif = 0;
+  std::uint8_t type = 0; // RTN_LOCAL for an address of this host
+  std::uint32_t mtu = 0; // RTAX_MTU: the route's mtu or a learned path MTU; 0 when none
+  bool operator==(const RouteLookup &) const = default;
+};
+
+// ip route get DST [from SRC]
+Result<Message> build_route_get(const util::IpAddr &dst, const util::IpAddr &src);
+Result<RouteLookup> parse_route_lookup(const Reply &r);
+
 Result<std::vector<RouteInfo>> route_list(Socket &rt);
+// ENETUNREACH/EHOSTUNREACH come back as errors with those errnos.
+Result<RouteLookup> route_get(Socket &rt, const util::IpAddr &dst, const util::IpAddr &src);
 Status route_add(Socket &rt, const RouteInfo &r);
 Status route_del(Socket &rt, const RouteInfo &r);
 

@@ -1,6 +1,8 @@
 #!/bin/bash
-# Path MTU through the relay: the veth underlay carries only 1200 bytes while the tunnel
-# keeps its default MTU 1472, so packets of 1173..1472 bytes fit the TUN but not the path.
+# Path MTU through the relay: the veth underlay carries only 1200 bytes while A's tunnel
+# is given MTU 1472, so packets of 1173..1472 bytes fit the TUN but not the path. First B
+# gives none and takes it from the underlay (1200 - 28 = 1172), then, so that TCP's MSS
+# does not already fit the path, B is given 1472 too.
 # The relay must answer such a packet with ICMP "fragmentation needed" (mtu 1200 - 28 =
 # 1172) into the TUN and count it too_big; ping -M do must see that; and TCP through the
 # tunnel must adapt to it and move 4 MiB intact in bounded time.
@@ -20,11 +22,25 @@ on_exit rm -f "$tmp".in "$tmp".out
 
 on_exit in_ns "$a" fouctl down "$port"
 on_exit in_ns "$b" fouctl down "$port"
-check in_ns "$a" fouctl -q up "$port" "$port" 172.30.23.2 --peer 192.168.123.2 \
+check in_ns "$a" fouctl -q up "$port" "$port" 172.30.23.2 1472 --peer 192.168.123.2 \
     --local 192.168.123.1 --address 172.30.23.1 --mode userspace
-check in_ns "$b" fouctl -q up "$port" "$port" 172.30.23.1 --peer 192.168.123.1 \
-    --local 192.168.123.2 --address 172.30.23.2 --mode userspace
+up_err=$(in_ns "$b" fouctl up "$port" "$port" 172.30.23.1 --peer 192.168.123.1 \
+    --local 192.168.123.2 --address 172.30.23.2 --mode userspace 2>&1) || fail "B's up failed: $up_err"
 [[ $(ip -n "$a" link show fou$port) == *"mtu 1472 "* ]] || fail "the tunnel MTU is not 1472"
+[[ $(ip -n "$b" link show fou$port) == *"mtu 1172 "* ]] ||
+    fail "B's tunnel did not take its MTU from the underlay: $(ip -n "$b" link show fou$port)"
+[[ $up_err == *"MTU 1172: ul0's MTU 1200 less 28 (IPv4 20, UDP 8)"* ]] ||
+    fail "up did not say where the MTU came from: $up_err"
+st=$(in_ns "$b" fouctl status) || fail "status failed"
+[[ $st == *"mtu:          1172 (from the underlay: ul0's MTU 1200 less 28 (IPv4 20, UDP 8))"* ]] ||
+    fail "status does not say where the MTU came from: $st"
+[[ $(in_ns "$a" fouctl status) == *"mtu:          1472 (given)"* ]] || fail "A's MTU is not shown as given"
+json=$(in_ns "$b" fouctl status --json) || fail "status --json failed"
+[[ $(jq -r '.tunnels[0] | "\(.mtu) \(.mtu_auto) \(.encap)"' <<<"$json") == "1172 true fou" ]] ||
+    fail "status --json: $(jq -c '.tunnels[0] | {mtu, mtu_auto, mtu_source, encap}' <<<"$json")"
+check in_ns "$b" fouctl -q down "$port"
+check in_ns "$b" fouctl -q up "$port" "$port" 172.30.23.1 1472 --peer 192.168.123.1 \
+    --local 192.168.123.2 --address 172.30.23.2 --mode userspace
 ping_all "$a" 172.30.23.2
 ping_all "$a" 172.30.23.2 -c 2 -W 2 -M "do" -s 1144   # 1172 bytes: the largest that fits
 

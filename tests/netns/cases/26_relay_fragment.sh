@@ -17,9 +17,17 @@ veth_pair "$a" ul0 192.168.160.1/24 "$b" ul0 192.168.160.2/24
 check ip -n "$a" link set ul0 mtu 600
 check ip -n "$b" link set ul0 mtu 600
 
-check in_ns "$a" fouctl -q up 7600 7600 10.76.2.1,fd76::2 --name fr --peer 192.168.160.2 \
+# Without an MTU the tunnel would take the underlay's, 572: too small for IPv6. Refused,
+# with nothing made.
+expect_fail 2 in_ns "$a" fouctl up 7600 7600 10.76.2.1,fd76::2 --name fr --peer 192.168.160.2 \
     --local 192.168.160.1 --address 10.76.1.1 --address fd76::1 --mode userspace
-check in_ns "$b" fouctl -q up 7600 7600 10.76.1.1,fd76::1 --name fr --peer 192.168.160.1 \
+[[ $LAST_ERR == *"ul0's MTU 600 less 28, is below 1280 (the IPv6 minimum)"* ]] ||
+    fail "the refusal does not say why: $LAST_ERR"
+! ip -n "$a" link show fr >/dev/null 2>&1 || fail "a refused up left the device"
+# A tunnel MTU larger than the path, given on purpose: what does not fit is fragmented.
+check in_ns "$a" fouctl -q up 7600 7600 10.76.2.1,fd76::2 1472 --name fr --peer 192.168.160.2 \
+    --local 192.168.160.1 --address 10.76.1.1 --address fd76::1 --mode userspace
+check in_ns "$b" fouctl -q up 7600 7600 10.76.1.1,fd76::1 1472 --name fr --peer 192.168.160.1 \
     --local 192.168.160.2 --address 10.76.2.1 --address fd76::2 --mode userspace
 on_exit in_ns "$a" fouctl -q down fr
 on_exit in_ns "$b" fouctl -q down fr
