@@ -3,10 +3,12 @@
 // first tunnel with each value, and routes through one sort.
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
 #include "file_internal.hpp"
+#include "fouctl/kind/kind.hpp"
 
 namespace fouctl::config::detail {
 
@@ -78,14 +80,19 @@ void Clashes::find_rx_ports() {
 }
 
 void Clashes::find_outer() {
-  // The kernel finds the ipip tunnel of a received packet by its outer (local, remote)
-  // addresses alone; the FOU port plays no part (ip_tunnel_lookup()). Two tunnels with the
-  // same pair both have a local or both leave it to fouctl, so one test serves both.
-  std::map<std::pair<util::IpAddr, util::IpAddr>, std::size_t> firsts;
+  // The kernel finds the tunnel of a received packet by its outer (local, remote)
+  // addresses alone, among the devices of one kind; the FOU port plays no part
+  // (ip_tunnel_lookup()). An ipip and a sit device may share the pair: IPIP and IPv6
+  // payloads go to different handlers. Two tunnels with the same pair both have a local or
+  // both leave it to fouctl, so one test serves both.
+  std::map<std::tuple<std::string, util::IpAddr, util::IpAddr>, std::size_t> firsts;
   for (std::size_t i = 0; i < m_drafts.size(); ++i) {
     const auto &s = m_drafts[i].spec;
-    if (m_drafts[i].outer_ok && kernel_capable(s) && !local_chosen_per_tunnel(s))
-      m_firsts[i].outer = first_with(firsts, std::pair(s.peer, s.local), i);
+    if (!m_drafts[i].outer_ok || !kernel_capable(s) || local_chosen_per_tunnel(s))
+      continue;
+    auto k = kind::for_spec(s);
+    if (k)
+      m_firsts[i].outer = first_with(firsts, std::tuple(std::string((*k)->link_kind), s.peer, s.local), i);
   }
 }
 

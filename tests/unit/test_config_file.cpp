@@ -4,8 +4,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "fouctl/cli/invocation.hpp"
+#include "fouctl/kind/kind.hpp"
 #include "test_config_file.hpp"
 
 using namespace fouctl;
@@ -43,6 +45,17 @@ TEST_SUITE("config::file") {
     REQUIRE(t.routes.size() == 1);
     CHECK(t.routes[0].to_string() == "10.0.2.2/32");
     CHECK(spec_text(t) == spec_text(from_cli({"up", "2001", "2002", "10.0.2.2", "100"})));
+  }
+
+  TEST_CASE("gue-dual-stack.json: IPv4 and IPv6 to one peer in GUE, two kernel devices") {
+    auto c = valid(read_example("gue-dual-stack.json"));
+    REQUIRE(c.tunnels.size() == 2);
+    for (const auto &t : c.tunnels) {
+      CHECK(t.encap == config::Encap::gue);
+      CHECK(t.mtu_auto); // from the underlay when applied
+    }
+    CHECK(std::string_view((*kind::for_spec(c.tunnels[0]))->name) == "ipip");
+    CHECK(std::string_view((*kind::for_spec(c.tunnels[1]))->name) == "sit");
   }
 
   TEST_CASE("two-vm-overlay.json: VM A of the socat seed, joining socat on VM B") {

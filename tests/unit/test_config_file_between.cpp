@@ -112,6 +112,13 @@ TEST_SUITE("config::file_between") {
                   "route 10.1.0.0/23 of tunnel 'a' overlaps route 10.1.0.0/16 of tunnel 'a'"},
                  {"/tunnels/2/addresses/0",
                   "address 10.9.0.1 of tunnel 'a' is also an address of tunnel 'a'"}});
+    // An ipip and a sit device may share outer addresses (IPIP and IPv6 payloads go to
+    // different handlers); two sit devices may not.
+    CHECK(valid(tunnels(t("v4", 1, "10.1.0.0/24", outer) + "," + t("v6", 2, "fd00:1::/64", outer))).tunnels.size() == 2);
+    CHECK(errors_of(tunnels(t("v4", 1, "fd00:2::/64", outer) + "," + t("v6", 2, "fd00:1::/64", outer))) ==
+          Errors{{"/tunnels/1", "tunnels 'v4' and 'v6' share outer addresses (local 192.0.2.1, peer "
+                                "192.0.2.2): the kernel cannot tell them apart; give one a "
+                                "different local"}});
     // A port clash first, then a name clash with a later tunnel.
     CHECK(errors_of(tunnels(t("a", 1, "10.1.0.0/24") + "," + t("b", 5, "10.2.0.0/24") + "," +
                             t("b", 1, "10.3.0.0/24"))) ==

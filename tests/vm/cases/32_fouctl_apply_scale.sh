@@ -17,11 +17,11 @@ netns_add batch
     echo '{"version": 1, "tunnels": ['
     for ((i = 0; i < n; i++)); do
         ((i)) && echo ','
-        printf '{"name": "s%d", "rx_port": %d, "tx_port": %d, "peer": "192.0.2.1", "local": "198.51.100.%d", "routes": ["10.%d.%d.0/24"]}' \
+        printf '{"name": "s%d", "rx_port": %d, "tx_port": %d, "peer": "192.0.2.1", "local": "198.51.100.%d", "routes": ["10.%d.%d.0/24"], "mtu": 1472}' \
             "$i" $((30000 + 2 * i)) $((30001 + 2 * i)) $((i + 1)) $((100 + i / 200)) $((i % 200))
     done
     echo ']}'
-} >/tmp/scale.json
+} >/tmp/scale.json # "mtu" as the batch gives it: no route lookup for an MTU from the underlay
 {
     for ((i = 0; i < n; i++)); do
         echo "link add name s$i mtu 1472 type ipip local 198.51.100.$((i + 1)) remote 192.0.2.1 ttl 64 encap fou encap-sport auto encap-dport $((30001 + 2 * i))"
