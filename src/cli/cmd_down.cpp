@@ -1,6 +1,8 @@
 #include <algorithm>
+#include <cerrno>
 #include <ostream>
 
+#include "fouctl/backend/bpf.hpp"
 #include "fouctl/backend/kernel.hpp"
 #include "fouctl/backend/userspace.hpp"
 #include "fouctl/cli/check.hpp"
@@ -16,6 +18,12 @@ namespace {
 
 util::Result<int> down_one(const Invocation &inv, StreamReporter &reporter);
 
+// Whether an error of the bpf backend only says that this kernel or process cannot do
+// BPF (so there can be no bpf tunnel to find), rather than that finding one failed.
+bool bpf_unusable(const util::Error &e) {
+  return e.errnum == EPERM || e.errnum == ENOSYS || e.errnum == EOPNOTSUPP;
+}
+
 // down --all / down -c FILE: every fouctl tunnel, or those the config names.
 util::Result<int> down_many(const Invocation &inv, std::ostream &err, StreamReporter &reporter) {
   std::vector<std::string> names;
@@ -27,6 +35,13 @@ util::Result<int> down_many(const Invocation &inv, std::ostream &err, StreamRepo
       names.push_back(l->name);
     FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
     for (const auto &s : relay.list())
+      if (std::find(names.begin(), names.end(), s.name) == names.end())
+        names.push_back(s.name);
+    FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
+    auto bpf_tunnels = bpf.list();
+    if (!bpf_tunnels && !bpf_unusable(bpf_tunnels.error()))
+      return tl::unexpected(bpf_tunnels.error());
+    for (const auto &s : bpf_tunnels.value_or(std::vector<backend::TunnelStatus>{}))
       if (std::find(names.begin(), names.end(), s.name) == names.end())
         names.push_back(s.name);
   } else {
@@ -87,6 +102,15 @@ util::Result<int> down_one(const Invocation &inv, StreamReporter &reporter) {
   if (!relay_name.empty()) {
     FOUCTL_TRY(relay.down(relay_name, reporter));
     reporter.note("tunnel '" + relay_name + "' is down");
+    return k_exit_ok;
+  }
+
+  FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
+  auto bpf_down = bpf.down(by_port ? std::string() : inv.target, port, reporter);
+  if (!bpf_down && !bpf_unusable(bpf_down.error()))
+    return tl::unexpected(bpf_down.error());
+  if (bpf_down && *bpf_down) {
+    reporter.note("tunnel '" + **bpf_down + "' is down");
     return k_exit_ok;
   }
 

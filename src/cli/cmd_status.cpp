@@ -1,11 +1,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <ostream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "fouctl/backend/bpf.hpp"
 #include "fouctl/backend/kernel.hpp"
 #include "fouctl/backend/underlay.hpp"
 #include "fouctl/backend/userspace.hpp"
@@ -23,7 +25,13 @@ nlohmann::json to_json(const backend::TunnelStatus &s) {
     return a;
   };
   const auto &c = s.counters;
-  nlohmann::json relay = nullptr;
+  nlohmann::json relay = nullptr, bpf = nullptr;
+  if (s.mode == "bpf") {
+    nlohmann::json drops = nlohmann::json::object();
+    for (const auto &[reason, n] : s.drops)
+      drops[reason] = n;
+    bpf = {{"underlay", s.underlay}, {"peer_port_fixed", s.peer_port_fixed}, {"drops", drops}};
+  }
   if (s.mode == "userspace") {
     nlohmann::json drops = nlohmann::json::object();
     for (const auto &[reason, n] : s.drops)
@@ -65,6 +73,7 @@ nlohmann::json to_json(const backend::TunnelStatus &s) {
         {"rx_errors", c.rx_errors},
         {"tx_errors", c.tx_errors}}},
       {"relay", relay},
+      {"bpf", bpf},
   };
 }
 
@@ -114,6 +123,14 @@ void print_text(const backend::TunnelStatus &s, std::ostream &out) {
                      c.rx_bytes, c.rx_dropped, c.rx_errors);
   out << fmt::format("  tx:           {} packets, {} bytes, {} dropped, {} errors\n", c.tx_packets,
                      c.tx_bytes, c.tx_dropped, c.tx_errors);
+  if (s.mode == "bpf") {
+    std::string drops;
+    for (const auto &[reason, n] : s.drops)
+      drops += (drops.empty() ? "" : ", ") + reason + " " + std::to_string(n);
+    out << fmt::format("  bpf:          on {}{}\n", s.underlay,
+                       s.peer_port_fixed ? ", bound to the peer's port" : "");
+    out << "  drops:        " << drops << '\n';
+  }
   if (s.mode != "userspace")
     return;
   out << fmt::format("  relay:        pid {} (uid {}), framing {}{}{}\n", s.pid, s.uid, s.framing,
@@ -141,6 +158,12 @@ util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostr
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
   for (auto &s : relay.list(obs))
     all.push_back(std::move(s));
+  FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
+  if (auto bpf_tunnels = bpf.list())
+    for (auto &s : *bpf_tunnels)
+      all.push_back(std::move(s));
+  else if (bpf_tunnels.error().errnum != EPERM && bpf_tunnels.error().errnum != ENOSYS)
+    err << "fouctl status: warning: bpf tunnels: " << bpf_tunnels.error().describe() << '\n';
   for (auto &s : all)
     s.mtu_source = mtu_source(kernel.rtnl(), s);
   for (const auto &w : relay.warnings())

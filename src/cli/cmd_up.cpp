@@ -3,6 +3,7 @@
 #include <cctype>
 #include <ostream>
 
+#include "fouctl/backend/bpf.hpp"
 #include "fouctl/backend/kernel.hpp"
 #include "fouctl/backend/systemd.hpp"
 #include "fouctl/backend/underlay.hpp"
@@ -42,6 +43,17 @@ util::Result<int> relay_up(const Invocation &inv, const config::TunnelSpec &spec
   return rc;
 }
 
+util::Result<int> bpf_up(const Invocation &inv, const config::TunnelSpec &spec,
+                         StreamReporter &reporter) {
+  if (inv.foreground)
+    return util::fail(ErrorKind::usage, "--foreground needs the userspace relay, not --mode bpf");
+  FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
+  FOUCTL_TRY_ASSIGN(bool changed, bpf.up(spec, reporter));
+  reporter.note(changed ? "tunnel '" + spec.name + "' is up (BPF FOU datapath)"
+                        : "tunnel '" + spec.name + "' is already up as asked; nothing changed");
+  return k_exit_ok;
+}
+
 bool needs_relay(const config::TunnelSpec &spec, std::string &why) {
   if (!kind::kernel_can_carry(spec, &why))
     return true;
@@ -63,6 +75,8 @@ util::Result<int> cmd_up(const Invocation &inv, std::ostream &, std::ostream &er
     reporter.note("MTU " + std::to_string(mtu.mtu) + ": " + mtu.source);
   if (spec.mode == config::Mode::userspace)
     return relay_up(inv, spec, reporter, lock);
+  if (spec.mode == config::Mode::bpf)
+    return bpf_up(inv, spec, reporter);
   std::string why;
   if (spec.mode == config::Mode::automatic && needs_relay(spec, why)) {
     reporter.note(why + "; using the userspace relay");

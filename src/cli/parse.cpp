@@ -92,7 +92,7 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   up->add_option("--address", raw.addresses, "Address for the tunnel device (repeatable)")
       ->allow_extra_args(false);
   up->add_option("--name", raw.name, "Device name (default fou<RX_PORT>)");
-  up->add_option("--mode", raw.mode, "auto (default), kernel or userspace");
+  up->add_option("--mode", raw.mode, "auto (default), kernel, userspace or bpf (BPF programs)");
   up->add_option("--encap", raw.encap,
                  "fou (default: FOU direct) or gue (a 4-byte GUE header naming the protocol)");
   up->add_option("--offload", raw.offload,

@@ -35,6 +35,8 @@ const char *to_string(Mode m) {
     return "kernel";
   case Mode::userspace:
     return "userspace";
+  case Mode::bpf:
+    return "bpf";
   }
   return "?";
 }
@@ -46,7 +48,9 @@ util::Result<Mode> parse_mode(const std::string &s) {
     return Mode::kernel;
   if (s == "userspace")
     return Mode::userspace;
-  return fail(ErrorKind::usage, "mode '" + shown(s) + "' is not one of auto, kernel, userspace");
+  if (s == "bpf")
+    return Mode::bpf;
+  return fail(ErrorKind::usage, "mode '" + shown(s) + "' is not one of auto, kernel, userspace, bpf");
 }
 
 const char *to_string(Framing f) { return f == Framing::raw ? "raw" : "tun-pi"; }

@@ -155,6 +155,7 @@ Result<LinkInfo> parse_link(const Reply &r) {
   LinkInfo l;
   l.ifindex = ifi->ifi_index;
   l.flags = ifi->ifi_flags;
+  l.type = ifi->ifi_type;
   l.name = a.str(IFLA_IFNAME);
   l.alias = a.str(IFLA_IFALIAS);
   l.mtu = a.u32(IFLA_MTU);

@@ -82,6 +82,8 @@ Result<RouteLookup> parse_route_lookup(const Reply &reply) {
   r.type = header->rtm_type;
   if (t.has(RTA_METRICS))
     r.mtu = t.nested(RTA_METRICS, RTAX_MAX).u32(RTAX_MTU);
+  if (t.has(RTA_PREFSRC))
+    r.prefsrc = t.addr(RTA_PREFSRC, header->rtm_family);
   return r;
 }
 

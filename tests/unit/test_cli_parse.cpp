@@ -110,6 +110,10 @@ TEST_SUITE("cli::parse") {
           std::string::npos);
     CHECK(error_of({"up", "2001", "2002", "10.0.2.2", "--name", "0123456789abcdef"})
               .find("1 to 15") != std::string::npos);
+    auto bpf = p({"up", "2001", "2002", "10.0.2.2", "--mode", "bpf"});
+    REQUIRE(bpf);
+    CHECK(bpf->spec.mode == config::Mode::bpf);
+    CHECK(std::string(config::to_string(config::Mode::bpf)) == "bpf");
     CHECK(error_of({"up", "2001", "2002", "10.0.2.2", "--mode", "fast"}).find("fast") !=
           std::string::npos);
     CHECK(error_of({"up", "2001", "2002", "fd00::/64", "100"}).find("1280") != std::string::npos);

@@ -86,7 +86,7 @@ TEST_SUITE("config::file::check") {
                        ": /tunnels/0/mtu: 70000 is not a number from 68 to 65507\n"
                        "fouctl check: " +
                        path +
-                       ": /tunnels/0/mode: mode 'fast' is not one of auto, kernel, userspace\n");
+                       ": /tunnels/0/mode: mode 'fast' is not one of auto, kernel, userspace, bpf\n");
   }
 
   TEST_CASE("a syntax error names the line and column") {

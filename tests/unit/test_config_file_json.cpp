@@ -165,7 +165,7 @@ TEST_SUITE("config::file_json") {
     auto long_mode = parse_quickly(one_tunnel(", \"mode\": \"" + repeat("x", 500000) + "\""));
     CHECK(long_mode.errors ==
           Errors{{"/tunnels/0/mode",
-                  "mode '" + repeat("x", 40) + "...' is not one of auto, kernel, userspace"}});
+                  "mode '" + repeat("x", 40) + "...' is not one of auto, kernel, userspace, bpf"}});
     auto long_key =
         parse_quickly(one_tunnel(", \"" + std::string(k_file_limit - 200, 'k') + "\": 1"));
     CHECK(long_key.errors ==

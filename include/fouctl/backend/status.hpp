@@ -11,7 +11,7 @@ namespace fouctl::backend {
 
 struct TunnelStatus {
   std::string name;
-  std::string mode; // "kernel" or "userspace"
+  std::string mode; // "kernel", "userspace" or "bpf"
   std::string kind; // kernel tunnels: the device's kind ("ipip", "sit"); empty for relays
   int ifindex = 0;
   bool up = false;
@@ -40,6 +40,8 @@ struct TunnelStatus {
   std::vector<std::pair<std::string, std::uint64_t>> drops; // by reason
   std::uint64_t checksums_completed = 0; // inner checksums a sender left unfinished
   std::uint64_t fragmented = 0;          // IPv4 packets sent as fragments (no DF, too big)
+  // bpf tunnels only: the underlay device its routes and ingress filter are on.
+  std::string underlay;
 };
 
 } // namespace fouctl::backend

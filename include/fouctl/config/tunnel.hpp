@@ -11,7 +11,9 @@
 
 namespace fouctl::config {
 
-enum class Mode { automatic, kernel, userspace };
+// bpf: FOU done by BPF programs (backend/bpf.hpp), for `fouctl up` only so far (not yet
+// chosen by automatic, nor taken by config files).
+enum class Mode { automatic, kernel, userspace, bpf };
 
 const char *to_string(Mode m);
 util::Result<Mode> parse_mode(const std::string &s);

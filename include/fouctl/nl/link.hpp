@@ -42,6 +42,7 @@ struct LinkInfo {
   std::string alias;
   std::uint32_t mtu = 0;
   unsigned flags = 0; // IFF_*
+  std::uint16_t type = 0; // ifi_type: ARPHRD_ETHER, ARPHRD_LOOPBACK, ARPHRD_NONE (TUN)...
   std::optional<IptunParams> tunnel;
   std::optional<std::uint32_t> tun_owner; // a TUN device's owner uid, if it has one
   LinkCounters counters;

@@ -35,6 +35,7 @@ struct RouteLookup {
   int oif = 0;
   std::uint8_t type = 0; // RTN_LOCAL for an address of this host
   std::uint32_t mtu = 0; // RTAX_MTU: the route's mtu or a learned path MTU; 0 when none
+  util::IpAddr prefsrc;  // RTA_PREFSRC: the source address the kernel would choose
   bool operator==(const RouteLookup &) const = default;
 };
 

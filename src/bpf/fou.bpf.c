@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+/* fouctl's BPF datapath: FOU (direct) and GUE encapsulation over an IPv4 underlay, wire-
+ * compatible with the kernel's fou/ipip/sit and with fouctl's userspace relay, for kernels
+ * without those modules. Two programs serve every bpf tunnel of a network namespace; what
+ * a tunnel is lives in maps (include/fouctl/bpf/abi.h) that fouctl fills:
+ *
+ *   fou_encap (lwt_xmit): runs for packets routed into a tunnel (`ip route ... encap bpf
+ *     xmit`). The inner destination finds the tunnel (fou_route4/6, longest prefix); the
+ *     program pushes outer IPv4 + UDP (+ GUE) with bpf_lwt_push_encap(BPF_LWT_ENCAP_IP)
+ *     and returns BPF_LWT_REROUTE, so the kernel routes the datagram to the peer like any
+ *     other. TCP GSO super-packets stay whole (the kernel marks them SKB_GSO_UDP_TUNNEL).
+ *   fou_decap (tc, clsact ingress of the underlay device): takes apart UDP datagrams to
+ *     local:RX_PORT from the tunnel's peer (and its TX_PORT when bound), drops and counts
+ *     the malformed ones, and lets everything else pass untouched.
+ *
+ * Compiled by CMake (clang -target bpf -O2 -g) and embedded into fouctl. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/udp.h>
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "fouctl/bpf/abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fouctl_meta);
+} fou_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FOUCTL_BPF_MAX_TUNNELS);
+	__type(key, __u32);
+	__type(value, struct fouctl_tunnel);
+} fou_tunnels SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FOUCTL_BPF_MAX_ROUTES);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* the kernel requires it for LPM tries */
+	__type(key, struct fouctl_lpm4);
+	__type(value, __u32);
+} fou_route4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FOUCTL_BPF_MAX_ROUTES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fouctl_lpm6);
+	__type(value, __u32);
+} fou_route6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FOUCTL_BPF_MAX_TUNNELS);
+	__type(key, struct fouctl_rx_key);
+	__type(value, __u32);
+} fou_rx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FOUCTL_BPF_MAX_TUNNELS);
+	__type(key, __u32);
+	__type(value, struct fouctl_stats);
+} fou_stats SEC(".maps");
+
+/* The kernel's default ip_local_port_range, which udp_flow_src_port() spreads flows over
+ * when a tunnel's encap-sport is auto. */
+#define SPORT_MIN 32768
+#define SPORT_MAX 61000
+
+#define IP_DF 0x4000
+#define IP_MF_OFFSET 0x3fff
+
+static __always_inline struct fouctl_stats *stats_of(__u32 id)
+{
+	return bpf_map_lookup_elem(&fou_stats, &id);
+}
+
+#define COUNT(id, field)                                                                   \
+	do {                                                                               \
+		struct fouctl_stats *s_ = stats_of(id);                                    \
+		if (s_)                                                                    \
+			s_->field++;                                                       \
+	} while (0)
+
+struct outer {
+	struct iphdr ip;
+	struct udphdr udp;
+	__u8 gue[4];
+} __attribute__((packed));
+
+SEC("lwt_xmit")
+int fou_encap(struct __sk_buff *skb)
+{
+	__u32 *idp = 0;
+	__u8 tos = 0;
+
+	/* An lwt_xmit program sees the packet from its network header on. */
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+		struct fouctl_lpm4 key = { .prefixlen = 32 };
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) < 0)
+			goto no_tunnel;
+		__builtin_memcpy(key.addr, &ip.daddr, 4);
+		idp = bpf_map_lookup_elem(&fou_route4, &key);
+		tos = ip.tos;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+		struct fouctl_lpm6 key = { .prefixlen = 128 };
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) < 0)
+			goto no_tunnel;
+		__builtin_memcpy(key.addr, &ip6.daddr, 16);
+		idp = bpf_map_lookup_elem(&fou_route6, &key);
+		tos = (__u8)((ip6.priority << 4) | (ip6.flow_lbl[0] >> 4));
+	}
+	if (!idp)
+		goto no_tunnel;
+	__u32 id = *idp;
+	struct fouctl_tunnel *t = bpf_map_lookup_elem(&fou_tunnels, &id);
+	if (!t || !t->in_use)
+		goto no_tunnel;
+
+	__u32 inner_len = skb->len;
+	__u32 hdr_len = sizeof(struct iphdr) + sizeof(struct udphdr) +
+			(t->encap == FOUCTL_BPF_ENCAP_GUE ? 4 : 0);
+	if (inner_len + hdr_len > 0xffff) {
+		COUNT(id, too_big);
+		return BPF_DROP;
+	}
+	struct outer h = {};
+	h.ip.version = 4;
+	h.ip.ihl = 5;
+	/* The kernel's ipip (tos inherit off) copies only the inner ECN bits. */
+	h.ip.tos = tos & 3;
+	h.ip.tot_len = bpf_htons((__u16)(inner_len + hdr_len));
+	/* DF, as an ipip device with pmtudisc (the default) sets it: the outer datagram must
+	 * never be fragmented, since the receiving filter sees datagrams before reassembly.
+	 * The routes' locked MTU keeps inner packets small enough. ID 0 is fine with DF. */
+	h.ip.frag_off = bpf_htons(IP_DF);
+	h.ip.ttl = t->ttl;
+	h.ip.protocol = IPPROTO_UDP;
+	__builtin_memcpy(&h.ip.saddr, t->local, 4);
+	__builtin_memcpy(&h.ip.daddr, t->peer, 4);
+	/* h.ip.check stays 0: bpf_lwt_push_encap computes it. */
+	if (t->bind_peer) {
+		h.udp.source = t->rx_port;
+	} else {
+		/* udp_flow_src_port(): a hash of the inner flow, so that ECMP and RSS on the
+		 * way spread flows while each flow keeps one port. */
+		__u32 hash = bpf_get_hash_recalc(skb);
+		hash ^= hash << 16;
+		h.udp.source = bpf_htons((__u16)((((__u64)hash * (SPORT_MAX - SPORT_MIN)) >> 32) +
+						 SPORT_MIN));
+	}
+	h.udp.dest = t->tx_port;
+	h.udp.len = bpf_htons((__u16)(inner_len + hdr_len - sizeof(struct iphdr)));
+	/* Checksum 0: what kernel FOU sends over IPv4 unless `encap-csum` is set. */
+	h.udp.check = 0;
+	if (t->encap == FOUCTL_BPF_ENCAP_GUE) {
+		/* GUE version 0, no options, flags 0: {0, inner protocol, 0, 0}. */
+		h.gue[1] = skb->protocol == bpf_htons(ETH_P_IP) ? IPPROTO_IPIP : IPPROTO_IPV6;
+	}
+
+	__u32 segs = skb->gso_segs ? skb->gso_segs : 1;
+	if (bpf_lwt_push_encap(skb, BPF_LWT_ENCAP_IP, &h, hdr_len) < 0) {
+		COUNT(id, encap_failed);
+		return BPF_DROP;
+	}
+	struct fouctl_stats *s = stats_of(id);
+	if (s) {
+		s->tx_packets += segs;
+		s->tx_bytes += inner_len;
+	}
+	return BPF_LWT_REROUTE;
+
+no_tunnel:
+	/* fou_meta is looked up here only so that it is among this program's maps: fouctl
+	 * finds a namespace's maps through its programs (src/bpf/objects.cpp). */
+	if (!bpf_map_lookup_elem(&fou_meta, &(__u32){0}))
+		return BPF_DROP;
+	COUNT(FOUCTL_BPF_STATS_NO_TUNNEL, no_tunnel);
+	return BPF_DROP;
+}
+
+/* What follows the UDP header: how many bytes to strip besides the outer IP and UDP
+ * headers (the GUE header), and the inner IP version; -1 for a datagram to drop. */
+static __always_inline int inner_of(struct __sk_buff *skb, __u32 off, __u8 encap,
+				    __u32 *extra, __u8 *version)
+{
+	__u8 b[4];
+
+	if (bpf_skb_load_bytes(skb, off, b, sizeof(b)) < 0)
+		return -1;
+	*extra = 0;
+	if (encap == FOUCTL_BPF_ENCAP_GUE) {
+		switch (b[0] >> 6) {
+		case 0:
+			/* Version 0: no options (hlen 0), not a control message, a protocol
+			 * we carry. The kernel drops what it cannot parse too. */
+			if ((b[0] & 0x3f) != 0 || b[2] != 0 || b[3] != 0)
+				return -1;
+			if (b[1] == IPPROTO_IPIP)
+				*version = 4;
+			else if (b[1] == IPPROTO_IPV6)
+				*version = 6;
+			else
+				return -1;
+			*extra = 4;
+			return 0;
+		case 1:
+			/* Version 1: the bare IP packet; its version nibble is 4 or 6. */
+			break;
+		default:
+			return -1;
+		}
+	}
+	/* FOU direct: the packet itself. The kernel's port says ipip or sit; one bpf
+	 * tunnel, like the relay, carries both and reads the version. */
+	*version = b[0] >> 4;
+	return *version == 4 || *version == 6 ? 0 : -1;
+}
+
+/* Whether the inner packet at `off`, of `len` bytes, is a whole IPv4 or IPv6 packet. */
+static __always_inline int inner_ok(struct __sk_buff *skb, __u32 off, __u32 len, __u8 version)
+{
+	if (version == 4) {
+		struct iphdr ip;
+
+		if (len < sizeof(ip) || bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0)
+			return 0;
+		return ip.ihl >= 5 && bpf_ntohs(ip.tot_len) == len;
+	}
+	struct ipv6hdr ip6;
+
+	if (len < sizeof(ip6) || bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0)
+		return 0;
+	return bpf_ntohs(ip6.payload_len) + sizeof(ip6) == len;
+}
+
+SEC("tc")
+int fou_decap(struct __sk_buff *skb)
+{
+	/* fouctl attaches this only to Ethernet-framed devices (veth, NICs, lo): the network
+	 * header follows a 14-byte MAC header. */
+	const __u32 l3 = ETH_HLEN;
+	struct iphdr ip;
+	struct udphdr udp;
+
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return TC_ACT_OK;
+	if (bpf_skb_load_bytes(skb, l3, &ip, sizeof(ip)) < 0)
+		return TC_ACT_OK;
+	/* Fragments are left to the stack: only whole datagrams are ours. */
+	if (ip.protocol != IPPROTO_UDP || ip.version != 4 || ip.ihl < 5 ||
+	    (ip.frag_off & bpf_htons(IP_MF_OFFSET)))
+		return TC_ACT_OK;
+	__u32 ihl = ip.ihl * 4;
+	if (bpf_skb_load_bytes(skb, l3 + ihl, &udp, sizeof(udp)) < 0)
+		return TC_ACT_OK;
+
+	struct fouctl_rx_key key = { .port = udp.dest, .family = 4 };
+	__builtin_memcpy(key.local, &ip.daddr, 4);
+	__u32 *idp = bpf_map_lookup_elem(&fou_rx, &key);
+	if (!idp)
+		return TC_ACT_OK;
+	__u32 id = *idp;
+	struct fouctl_tunnel *t = bpf_map_lookup_elem(&fou_tunnels, &id);
+	if (!t || !t->in_use)
+		return TC_ACT_OK;
+	if (__builtin_memcmp(&ip.saddr, t->peer, 4) != 0 ||
+	    (t->bind_peer && udp.source != t->tx_port)) {
+		/* Not the peer: as if there were no tunnel (the stack answers or drops). */
+		COUNT(id, foreign_source);
+		return TC_ACT_OK;
+	}
+
+	__u32 tot = bpf_ntohs(ip.tot_len), ulen = bpf_ntohs(udp.len);
+	__u32 extra = 0;
+	__u8 version = 0;
+	if (tot < ihl + sizeof(udp) || ulen != tot - ihl || skb->len < l3 + tot ||
+	    inner_of(skb, l3 + ihl + sizeof(udp), t->encap, &extra, &version) < 0)
+		goto malformed;
+	__u32 strip = ihl + sizeof(udp) + extra;
+	if (!inner_ok(skb, l3 + strip, tot - strip, version))
+		goto malformed;
+
+	/* Read before adjust_room, which zeroes gso_segs of a super-packet. */
+	__u32 segs = skb->gso_segs ? skb->gso_segs : 1;
+	/* Remove outer IP, UDP and GUE between the MAC header and the inner packet. FIXED_GSO:
+	 * a super-packet's gso_size is the inner segment size and stays so. */
+	if (bpf_skb_adjust_room(skb, -(__s32)strip, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO) < 0)
+		goto malformed;
+	struct fouctl_stats *s = stats_of(id);
+	if (s) {
+		s->rx_packets += segs;
+		s->rx_bytes += tot - strip;
+	}
+	if (version == 4)
+		return TC_ACT_OK;
+
+	/* IPv6 inside: skb->protocol still says IPv4, and kernels before 6.3 have no
+	 * BPF_F_ADJ_ROOM_DECAP_L3_IPV6 to change it. Rewrite the Ethernet type and hand the
+	 * packet to this device's ingress again: eth_type_trans() then sets the protocol,
+	 * and this program, seeing IPv6, lets it pass. */
+	__be16 proto = bpf_htons(ETH_P_IPV6);
+	if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &proto, sizeof(proto), 0) < 0) {
+		COUNT(id, redirect_failed);
+		return TC_ACT_SHOT;
+	}
+	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
+
+malformed:
+	/* Among this program's maps for fouctl's sake, like in fou_encap. */
+	if (!bpf_map_lookup_elem(&fou_meta, &(__u32){0}))
+		return TC_ACT_SHOT;
+	COUNT(id, malformed);
+	return TC_ACT_SHOT;
+}
