@@ -133,6 +133,10 @@ Result<BpfBackend> BpfBackend::open() {
   return BpfBackend(std::move(rt));
 }
 
+bool bpf_unusable(const util::Error &e) {
+  return e.errnum == EPERM || e.errnum == ENOSYS || e.errnum == EOPNOTSUPP;
+}
+
 std::vector<std::string> BpfBackend::missing() { return bpf::probe(m_rt); }
 
 Result<std::vector<TunnelStatus>> BpfBackend::list() {
@@ -152,7 +156,9 @@ Result<std::optional<std::string>> BpfBackend::down(const std::string &name, std
       found = &t;
   if (found == nullptr || !v.dp)
     return std::optional<std::string>();
-  const auto [id, t] = *found;
+  // Not a structured binding: the lambdas below capture them, which clang 14 refuses.
+  const std::uint32_t id = found->first;
+  const fouctl_tunnel &t = found->second;
   const bpf::Tables tables(*v.dp);
   const int ifindex = static_cast<int>(t.ifindex);
   const auto *ul = v.link(ifindex);

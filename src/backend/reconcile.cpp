@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "fouctl/backend/choose.hpp"
 #include "fouctl/backend/ownership.hpp"
 #include "fouctl/kind/kind.hpp"
 #include "fouctl/backend/systemd.hpp"
@@ -84,6 +85,10 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
   case ActionKind::create: {
     if (spec.mode == config::Mode::kernel) {
       return live.kernel.up(spec, reporter, &obs).map([](bool) {});
+    } else if (spec.mode == config::Mode::bpf) {
+      if (live.bpf == nullptr)
+        return fail(ErrorKind::missing, "the BPF datapath is not usable here");
+      FOUCTL_TRY(live.bpf->up(spec, reporter));
     } else if (live.relay_units) {
       reporter.action("systemctl start fouctl-relay@" + spec.name + ".service");
       FOUCTL_TRY(start_relay_unit(spec.name));
@@ -96,6 +101,10 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
   case ActionKind::remove: {
     if (spec.mode == config::Mode::userspace) {
       FOUCTL_TRY(live.relay.down(a.tunnel, reporter));
+    } else if (spec.mode == config::Mode::bpf) {
+      if (live.bpf == nullptr)
+        return fail(ErrorKind::missing, "the BPF datapath is not usable here");
+      FOUCTL_TRY(live.bpf->down(a.tunnel, 0, reporter));
     } else if (link) {
       FOUCTL_TRY(live.kernel.down(*link, obs, reporter));
     }
@@ -188,17 +197,23 @@ util::Result<plan::State> observed_state(Live &live, Observed &obs) {
     }
   for (const auto &st : live.relay.list(obs))
     s[st.name] = to_state(st, config::Mode::userspace);
+  if (live.bpf != nullptr) {
+    auto bpf = live.bpf->list();
+    if (!bpf && !bpf_unusable(bpf.error()))
+      return tl::unexpected(bpf.error());
+    for (const auto &st : bpf.value_or(std::vector<TunnelStatus>{}))
+      s[st.name] = to_state(st, config::Mode::bpf);
+  }
   return s;
 }
 
-plan::State desired_state(const std::vector<config::TunnelSpec> &tunnels, bool kernel_ok) {
+plan::State desired_state(const std::vector<config::TunnelSpec> &tunnels, bool kernel_ok,
+                          bool bpf_ok) {
   plan::State s;
+  const std::vector<std::string> bpf_missing =
+      bpf_ok ? std::vector<std::string>{} : std::vector<std::string>{"not usable"};
   for (auto spec : tunnels) {
-    if (spec.mode == config::Mode::automatic) {
-      bool relay_only = !spec.tun_device.empty() || spec.framing != config::Framing::raw ||
-                        !kind::kernel_can_carry(spec);
-      spec.mode = kernel_ok && !relay_only ? config::Mode::kernel : config::Mode::userspace;
-    }
+    spec.mode = choose_mode(spec, kernel_ok ? "" : "no FOU", bpf_missing).mode;
     if (!spec.tun_device.empty())
       spec.addresses.clear();
     // The planner compares what the device has: on or off, never auto.

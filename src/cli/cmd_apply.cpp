@@ -1,13 +1,16 @@
 // apply and plan: one code path; plan stops before executing.
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <ostream>
 
+#include "fouctl/backend/choose.hpp"
 #include "fouctl/backend/reconcile.hpp"
 #include "fouctl/backend/systemd.hpp"
 #include "fouctl/backend/underlay.hpp"
 #include "fouctl/cli/check.hpp"
 #include "fouctl/cli/commands.hpp"
+#include "fouctl/kind/kind.hpp"
 
 namespace fouctl::cli {
 
@@ -17,7 +20,9 @@ namespace {
 struct Reconcile {
   backend::KernelBackend &kernel;
   backend::UserspaceBackend &relay;
+  backend::BpfBackend &bpf;
   bool kernel_ok = false;
+  bool bpf_ok = false;
   backend::Observed obs{};
   std::vector<plan::Action> actions{};
   std::map<std::string, backend::MtuChoice> mtus{}; // tunnels whose MTU is not given
@@ -40,9 +45,16 @@ util::Status prepare(Reconcile &r, const Invocation &inv, std::ostream &err, boo
     if (cfg.tunnels[i].mtu_auto)
       r.mtus.emplace(cfg.tunnels[i].name, mtus[i]);
   r.kernel_ok = static_cast<bool>(r.kernel.ensure_available(load_modules));
-  backend::Live live{r.kernel, r.kernel_ok, r.relay};
+  // Probed only when a tunnel could use it: bpf::probe loads two programs.
+  const bool bpf_wanted = std::any_of(cfg.tunnels.begin(), cfg.tunnels.end(), [&](auto &t) {
+    return t.mode == config::Mode::bpf ||
+           (t.mode == config::Mode::automatic && backend::bpf_can_carry(t) &&
+            !(r.kernel_ok && kind::kernel_can_carry(t)));
+  });
+  r.bpf_ok = bpf_wanted && r.bpf.missing().empty();
+  backend::Live live{r.kernel, r.kernel_ok, r.relay, false, &r.bpf, r.bpf_ok};
   FOUCTL_TRY_ASSIGN(auto have, backend::observed_state(live, r.obs));
-  auto want = backend::desired_state(cfg.tunnels, r.kernel_ok);
+  auto want = backend::desired_state(cfg.tunnels, r.kernel_ok, r.bpf_ok);
   r.actions = plan::make_plan(have, want);
   return {};
 }
@@ -52,7 +64,8 @@ util::Status prepare(Reconcile &r, const Invocation &inv, std::ostream &err, boo
 util::Result<std::vector<plan::Action>> pending_actions(const Invocation &inv, std::ostream &err) {
   FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
-  Reconcile r{kernel, relay};
+  FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
+  Reconcile r{kernel, relay, bpf};
   FOUCTL_TRY(prepare(r, inv, err, false));
   return r.actions;
 }
@@ -60,7 +73,8 @@ util::Result<std::vector<plan::Action>> pending_actions(const Invocation &inv, s
 util::Result<int> cmd_plan(const Invocation &inv, std::ostream &out, std::ostream &err) {
   FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
-  Reconcile r{kernel, relay};
+  FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
+  Reconcile r{kernel, relay, bpf};
   FOUCTL_TRY(prepare(r, inv, err, false));
   const auto &actions = r.actions;
   for (const auto &a : actions) {
@@ -80,20 +94,23 @@ util::Result<int> cmd_apply(const Invocation &inv, std::ostream &, std::ostream 
   FOUCTL_TRY_ASSIGN(auto lock, take_lock(reporter));
   FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
-  Reconcile r{kernel, relay};
+  FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
+  Reconcile r{kernel, relay, bpf};
   FOUCTL_TRY(prepare(r, inv, err, true));
   if (r.actions.empty()) {
     reporter.note("nothing to do: the system matches " + inv.config_path);
     return k_exit_ok;
   }
   if (!r.kernel_ok)
-    reporter.note("the kernel cannot do FOU/IPIP; 'auto' tunnels use the userspace relay");
+    reporter.note(std::string("the kernel cannot do FOU/IPIP; 'auto' tunnels use ") +
+                  (r.bpf_ok ? "the BPF datapath where it carries them, else " : "") +
+                  "the userspace relay");
   // Units read the default config: use them only when applying that file.
   for (const auto &a : r.actions)
     if (auto note = mtu_note(r, a))
       reporter.note(*note);
   bool units = !inv.config_given && backend::relay_units_usable();
-  backend::Live live{r.kernel, r.kernel_ok, r.relay, units};
+  backend::Live live{r.kernel, r.kernel_ok, r.relay, units, &r.bpf, r.bpf_ok};
   FOUCTL_TRY(backend::execute(live, r.obs, r.actions, reporter));
   reporter.note("applied " + std::to_string(r.actions.size()) + " change(s) from " +
                 inv.config_path);

@@ -18,12 +18,6 @@ namespace {
 
 util::Result<int> down_one(const Invocation &inv, StreamReporter &reporter);
 
-// Whether an error of the bpf backend only says that this kernel or process cannot do
-// BPF (so there can be no bpf tunnel to find), rather than that finding one failed.
-bool bpf_unusable(const util::Error &e) {
-  return e.errnum == EPERM || e.errnum == ENOSYS || e.errnum == EOPNOTSUPP;
-}
-
 // down --all / down -c FILE: every fouctl tunnel, or those the config names.
 util::Result<int> down_many(const Invocation &inv, std::ostream &err, StreamReporter &reporter) {
   std::vector<std::string> names;
@@ -39,7 +33,7 @@ util::Result<int> down_many(const Invocation &inv, std::ostream &err, StreamRepo
         names.push_back(s.name);
     FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
     auto bpf_tunnels = bpf.list();
-    if (!bpf_tunnels && !bpf_unusable(bpf_tunnels.error()))
+    if (!bpf_tunnels && !backend::bpf_unusable(bpf_tunnels.error()))
       return tl::unexpected(bpf_tunnels.error());
     for (const auto &s : bpf_tunnels.value_or(std::vector<backend::TunnelStatus>{}))
       if (std::find(names.begin(), names.end(), s.name) == names.end())
@@ -107,7 +101,7 @@ util::Result<int> down_one(const Invocation &inv, StreamReporter &reporter) {
 
   FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
   auto bpf_down = bpf.down(by_port ? std::string() : inv.target, port, reporter);
-  if (!bpf_down && !bpf_unusable(bpf_down.error()))
+  if (!bpf_down && !backend::bpf_unusable(bpf_down.error()))
     return tl::unexpected(bpf_down.error());
   if (bpf_down && *bpf_down) {
     reporter.note("tunnel '" + **bpf_down + "' is down");

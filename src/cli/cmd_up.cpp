@@ -1,9 +1,13 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <optional>
 #include <ostream>
 
 #include "fouctl/backend/bpf.hpp"
+#include "fouctl/backend/choose.hpp"
+#include "fouctl/nl/link.hpp"
+#include "fouctl/backend/ownership.hpp"
 #include "fouctl/backend/kernel.hpp"
 #include "fouctl/backend/systemd.hpp"
 #include "fouctl/backend/underlay.hpp"
@@ -54,14 +58,60 @@ util::Result<int> bpf_up(const Invocation &inv, const config::TunnelSpec &spec,
   return k_exit_ok;
 }
 
-bool needs_relay(const config::TunnelSpec &spec, std::string &why) {
-  if (!kind::kernel_can_carry(spec, &why))
-    return true;
-  if (!spec.tun_device.empty() || spec.framing != config::Framing::raw) {
-    why = "--tun-device and --framing are relay options";
-    return true;
+// A bpf tunnel with this name or receive port: the kernel and relay backends do not see
+// those, so `up` of either checks here.
+util::Status refuse_bpf_tunnel(const config::TunnelSpec &spec) {
+  FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
+  auto tunnels = bpf.list();
+  if (!tunnels)
+    return backend::bpf_unusable(tunnels.error()) ? util::Status{} : tl::unexpected(tunnels.error());
+  for (const auto &t : *tunnels) {
+    if (t.name != spec.name && t.rx_port != spec.rx_port)
+      continue;
+    auto e = util::fail(ErrorKind::conflict,
+                        t.name == spec.name
+                            ? "tunnel '" + t.name + "' is up as a bpf tunnel"
+                            : "receive port " + std::to_string(spec.rx_port) +
+                                  " belongs to fouctl bpf tunnel '" + t.name + "'");
+    e.value().hint = "run 'fouctl down " + t.name + "' first";
+    return e;
   }
-  return false;
+  return {};
+}
+
+// The mode of a fouctl tunnel already up under this name, if any: `auto` keeps it, so that
+// repeating an `up` confirms the tunnel instead of clashing with it when the choice would
+// now differ (a module loaded or BPF allowed since).
+util::Result<std::optional<config::Mode>> mode_in_use(backend::KernelBackend &kernel,
+                                                      const std::string &name) {
+  if (auto link = nl::link_get(kernel.rtnl(), name))
+    if (auto mark = backend::parse_mark(link->alias))
+      return mark->mode == "kernel" ? config::Mode::kernel : config::Mode::userspace;
+  FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
+  auto tunnels = bpf.list();
+  if (!tunnels) {
+    if (backend::bpf_unusable(tunnels.error()))
+      return std::optional<config::Mode>();
+    return tl::unexpected(tunnels.error());
+  }
+  for (const auto &t : *tunnels)
+    if (t.name == name)
+      return config::Mode::bpf;
+  return std::optional<config::Mode>();
+}
+
+// What keeps this kernel from FOU (empty when nothing does), for `auto`. Errors other
+// than a missing module are returned: they would fail --mode kernel too.
+util::Result<std::string> kernel_missing(backend::KernelBackend &kernel) {
+  auto avail = kernel.ensure_available();
+  if (avail)
+    return std::string();
+  if (avail.error().kind != ErrorKind::missing)
+    return tl::unexpected(avail.error());
+  // One short line; the why (where libkmod looked) is for `--mode kernel`, which fails with it.
+  const auto &m = avail.error().message;
+  auto cut = m.find("): ");
+  return cut == std::string::npos ? m : m.substr(0, cut + 1);
 }
 
 } // namespace
@@ -73,36 +123,50 @@ util::Result<int> cmd_up(const Invocation &inv, std::ostream &, std::ostream &er
   FOUCTL_TRY_ASSIGN(auto mtu, backend::resolve_mtu(spec));
   if (mtu.from_underlay)
     reporter.note("MTU " + std::to_string(mtu.mtu) + ": " + mtu.source);
-  if (spec.mode == config::Mode::userspace)
-    return relay_up(inv, spec, reporter, lock);
+  FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
+  if (spec.mode == config::Mode::automatic) {
+    FOUCTL_TRY_ASSIGN(auto in_use, mode_in_use(kernel, spec.name));
+    if (in_use)
+      spec.mode = *in_use;
+  }
+  if (spec.mode == config::Mode::automatic) {
+    // Kernel, then BPF, then the relay (wg-quick falls back to wireguard-go the same
+    // way), saying in one line which and why. Each probe runs only when it can matter.
+    std::string kernel_why;
+    if (kind::kernel_can_carry(spec) && spec.tun_device.empty() &&
+        spec.framing == config::Framing::raw) {
+      FOUCTL_TRY_ASSIGN(kernel_why, kernel_missing(kernel));
+    }
+    std::vector<std::string> bpf_missing;
+    if (inv.foreground) {
+      bpf_missing.push_back("--foreground needs a process"); // BPF runs none
+    } else if (backend::bpf_can_carry(spec) &&
+               !(kernel_why.empty() && kind::kernel_can_carry(spec))) {
+      FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
+      bpf_missing = bpf.missing();
+    }
+    auto choice = backend::choose_mode(spec, kernel_why, bpf_missing);
+    if (!choice.why.empty())
+      reporter.note(choice.why);
+    spec.mode = choice.mode;
+  }
   if (spec.mode == config::Mode::bpf)
     return bpf_up(inv, spec, reporter);
-  std::string why;
-  if (spec.mode == config::Mode::automatic && needs_relay(spec, why)) {
-    reporter.note(why + "; using the userspace relay");
+  FOUCTL_TRY(refuse_bpf_tunnel(spec));
+  if (spec.mode == config::Mode::userspace)
     return relay_up(inv, spec, reporter, lock);
-  }
-  if (inv.foreground && spec.mode == config::Mode::kernel)
-    return util::fail(ErrorKind::usage, "--foreground needs the userspace relay, not --mode kernel");
-
-  FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
-  if (auto avail = kernel.ensure_available(); !avail) {
-    auto e = avail.error();
-    if (spec.mode == config::Mode::automatic && e.kind == ErrorKind::missing) {
-      // One short line, then the relay (wg-quick falls back to wireguard-go the same way).
-      // The why (where libkmod looked) is for `--mode kernel`, which fails with it.
-      auto cut = e.message.find("): ");
-      auto brief = cut == std::string::npos ? e.message : e.message.substr(0, cut + 1);
-      reporter.note(brief + "; using the userspace relay");
-      return relay_up(inv, spec, reporter, lock);
-    }
-    if (e.kind == ErrorKind::missing)
-      e.hint = "use --mode userspace for the relay";
-    return tl::unexpected(e);
-  }
   if (inv.foreground)
     return util::fail(ErrorKind::usage,
-                      "--foreground needs the userspace relay; this kernel does FOU (use --mode userspace)");
+                      inv.spec.mode == config::Mode::kernel
+                          ? "--foreground needs the userspace relay, not --mode kernel"
+                          : "--foreground needs the userspace relay; this kernel does FOU (use "
+                            "--mode userspace)");
+  if (auto avail = kernel.ensure_available(); !avail) {
+    auto e = avail.error();
+    if (e.kind == ErrorKind::missing)
+      e.hint = "use --mode bpf for the BPF datapath or --mode userspace for the relay";
+    return tl::unexpected(e);
+  }
   FOUCTL_TRY_ASSIGN(bool changed, kernel.up(spec, reporter));
   auto k = kind::for_spec(spec);
   std::string kind_name = k ? (*k)->name : "ipip";

@@ -16,7 +16,9 @@ namespace {
 
 constexpr auto k_none = Clashes::k_none;
 
-bool kernel_capable(const TunnelSpec &s) { return s.mode != Mode::userspace; }
+bool kernel_capable(const TunnelSpec &s) {
+  return s.mode == Mode::automatic || s.mode == Mode::kernel;
+}
 
 // Loopback tunnels without a local address get 127.0.0.N of their own when they come up
 // (see KernelBackend::choose_local), so their outer addresses never clash.

@@ -140,10 +140,6 @@ bool read_mode(At at, const Json &v) {
   auto mode = parse_mode(text(v));
   if (!mode)
     return bad(at, mode.error());
-  if (*mode == Mode::bpf) // apply and plan do not drive the bpf backend yet
-    return bad(at, util::fail(util::ErrorKind::usage,
-                              "mode 'bpf' is for 'fouctl up --mode bpf' only, not config files yet")
-                       .value());
   at.t.spec.mode = *mode;
   return true;
 }

@@ -17,6 +17,7 @@ constexpr std::pair<std::string_view, std::string_view> k_file_terms[] = {
     {"REMOTE", "route"},
     {"--mode kernel", "mode 'kernel'"},
     {"--mode userspace", "mode 'userspace'"},
+    {"--mode bpf", "mode 'bpf'"},
     {"--peer-port-fixed", "peer_port_fixed"},
     {"--tun-device", "tun_device"},
     {"--framing", "framing"},

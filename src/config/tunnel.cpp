@@ -162,12 +162,17 @@ util::Status validate(const TunnelSpec &s) {
     if (a.addr.is_unspecified() || a.addr.is_multicast())
       return fail(ErrorKind::usage, "address '" + a.to_string() + "' is not a unicast address");
   bool relay_only = s.framing != Framing::raw || !s.tun_device.empty();
-  if (s.offload != Offload::automatic && (relay_only || s.mode == Mode::userspace))
+  if (s.offload != Offload::automatic && (relay_only || s.mode == Mode::userspace || s.mode == Mode::bpf))
     return fail(ErrorKind::usage, "--offload is a setting of kernel tunnels; the userspace relay "
                                   "finishes checksums itself");
   if (s.framing == Framing::tun_pi && s.encap == Encap::gue)
     return fail(ErrorKind::usage, "--framing tun-pi (socat's framing) and --encap gue exclude each "
                                   "other: a GUE header already names the inner protocol");
+  if (s.mode == Mode::bpf && s.peer.family == 6)
+    return fail(ErrorKind::usage, "--mode bpf carries tunnels over an IPv4 peer only, not '" +
+                                      s.peer.to_string() + "'");
+  if (relay_only && s.mode == Mode::bpf)
+    return fail(ErrorKind::usage, "--framing and --tun-device need the userspace relay, not --mode bpf");
   if (relay_only && s.mode == Mode::kernel)
     return fail(ErrorKind::usage,
                 "--framing and --tun-device need the userspace relay, not --mode kernel");

@@ -22,6 +22,20 @@ bool relay_settings_equal(const TunnelState &have, const config::TunnelSpec &b) 
          a.tun_device == b.tun_device && a.peer_port_fixed == b.peer_port_fixed;
 }
 
+// A bpf tunnel is a set of map entries, routes and addresses that `up` writes as a whole:
+// any difference makes it anew (remove, then create), as a relay's does.
+bool bpf_settings_equal(const TunnelState &have, const config::TunnelSpec &b) {
+  const auto &a = have.spec;
+  auto sorted = [](std::vector<util::Prefix> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  return !have.down && a.rx_port == b.rx_port && a.tx_port == b.tx_port && a.peer == b.peer &&
+         (!b.local.is_set() || a.local == b.local) && a.mtu == b.mtu && a.encap == b.encap &&
+         a.peer_port_fixed == b.peer_port_fixed && sorted(a.routes) == sorted(b.routes) &&
+         sorted(a.addresses) == sorted(b.addresses);
+}
+
 // The kind a kernel tunnel's spec asks for; the first row (ipip) for one no kind carries,
 // which only a spec that failed verification can be.
 const kind::Kind &kind_of(const config::TunnelSpec &spec) {
@@ -64,12 +78,15 @@ std::vector<Action> make_plan(const State &observed, const State &desired) {
                     (want.mode == config::Mode::kernel && h.peer_port_fixed != want.peer_port_fixed) ||
                     // Another encapsulation: another FOU port type, and a device that
                     // would send the other format until both change.
-                    h.encap != want.encap;
+                    h.encap != want.encap ||
+                    (want.mode == config::Mode::bpf && !bpf_settings_equal(have, want));
     if (recreate) {
       push(removals, ActionKind::remove, name, h);
       push(creations, ActionKind::create, name, want);
       continue;
     }
+    if (want.mode == config::Mode::bpf)
+      continue; // equal as a whole
     for (const auto &r : h.routes)
       if (!contains(want.routes, r))
         push(deletions, ActionKind::del_route, name, want, h, r);
@@ -209,10 +226,24 @@ std::string describe(const Action &a) {
   case ActionKind::remove:
     if (a.spec.mode == config::Mode::userspace)
       return "stop relay " + n + "   # its TUN device, addresses and routes go with it";
+    if (a.spec.mode == config::Mode::bpf)
+      return "remove bpf tunnel " + n + ": its routes, addresses on lo and map entries";
     return "ip link del dev " + n + "; " + kind::fou_port(kind_of(a.spec), a.spec).ip_command("del");
   case ActionKind::create: {
     const auto &s = a.spec;
     std::string c;
+    if (s.mode == config::Mode::bpf) {
+      c = "bpf tunnel " + n + ": UDP " + (s.local.is_set() ? s.local.to_string() : "*") + ":" +
+          std::to_string(s.rx_port) + " <-> " + s.peer.to_string() + ":" + std::to_string(s.tx_port) +
+          (s.encap == config::Encap::gue ? " (GUE)" : "") + ", mtu " + std::to_string(s.mtu) +
+          " (fou_decap on the underlay's ingress, fou_encap on the routes)";
+      for (const auto &ad : s.addresses)
+        c += "; ip addr add " + util::Prefix{ad.addr, ad.addr.family == 6 ? 128 : 32}.to_string() +
+             " dev lo noprefixroute proto 252";
+      for (const auto &r : s.routes)
+        c += "; ip route add " + r.to_string() + " encap bpf xmit fou_encap proto 252";
+      return c;
+    }
     if (s.mode == config::Mode::userspace) {
       auto endpoint = [](const util::IpAddr &addr, int family, std::uint16_t port) {
         std::string text = addr.is_set() ? addr.to_string() : family == 6 ? "::" : "0.0.0.0";

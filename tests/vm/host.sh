@@ -241,6 +241,7 @@ build_initrd() {
         copy_with_libs "$root" "$(command -v "$bin")" "/usr/bin/$bin"
     done
     copy_with_libs "$root" "$(command -v ip)" /usr/sbin/ip
+    copy_with_libs "$root" "$(command -v tc)" /usr/sbin/tc
     copy_with_libs "$root" "$fouctl" /usr/sbin/fouctl
     # fouctl opens these with dlopen() when it needs them; ldd does not list them.
     for lib in libkmod.so.2 libsystemd.so.0; do

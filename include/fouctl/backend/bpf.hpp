@@ -31,6 +31,10 @@
 
 namespace fouctl::backend {
 
+// Whether an error of the bpf backend only says that this kernel or process cannot do BPF
+// (so there can be no bpf tunnel to find), rather than that finding one failed.
+bool bpf_unusable(const util::Error &e);
+
 class BpfBackend {
 public:
   static util::Result<BpfBackend> open();

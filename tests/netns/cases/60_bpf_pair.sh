@@ -35,8 +35,14 @@ if ! fouctl -n "$a" up 5555 5555 10.61.0.2,fd61::2 --peer 192.168.120.2 --addres
     fail "up failed: $(cat /tmp/"$a".up)"
 fi
 cat /tmp/"$a".up
-check in_ns "$b" fouctl up 5555 5555 10.61.0.1,fd61::1 --peer 192.168.120.1 --address 10.61.0.2 \
-    --address fd61::2 --mode bpf
+# B in auto mode: no FOU modules here, so the BPF datapath, said once in one line.
+in_ns "$b" fouctl up 5555 5555 10.61.0.1,fd61::1 --peer 192.168.120.1 --address 10.61.0.2 \
+    --address fd61::2 2>/tmp/"$b".up || fail "auto up failed: $(cat /tmp/"$b".up)"
+cat /tmp/"$b".up
+[[ $(grep -c "; using the BPF datapath$" /tmp/"$b".up) == 1 ]] ||
+    fail "auto mode did not say (once, in one line) that it chose the BPF datapath"
+[[ $(grep -c 'not found in' /tmp/"$b".up) == 0 ]] || fail "auto mode's note carries libkmod's details"
+[[ $(in_ns "$b" fouctl status --json | jq -r '.tunnels[0].mode') == bpf ]] || fail "auto did not choose bpf"
 key=$(ip netns exec "$a" stat -L -c '%D-%i' /proc/self/ns/net)
 pins=/sys/fs/bpf/fouctl/$key
 [[ -e $pins/fou_tunnels && -e $pins/fou_encap && -e $pins/fou_decap ]] || fail "no pins in $pins"
