@@ -15,12 +15,10 @@ on_exit rm -f "$cfg" "$cfg".2 "$cfg".3
 
 log "someone else's clsact filter on A's underlay, there before fouctl"
 check tc -n "$a" qdisc add dev ul0 clsact
-foreign=1
-tc -n "$a" filter add dev ul0 ingress pref 100 protocol arp matchall action ok 2>/dev/null ||
-    tc -n "$a" filter add dev ul0 ingress pref 100 protocol arp u32 match u32 0 0 action ok 2>/dev/null ||
-    foreign=0
-((foreign)) || log "no matchall or u32 classifier in this kernel: the foreign clsact qdisc alone is checked"
+# A classic BPF filter (cls_bpf, which the datapath needs anyway) that matches nothing.
+check tc -n "$a" filter add dev ul0 ingress pref 100 protocol arp bpf bytecode '1,6 0 0 0,'
 tc_before=$(tc -n "$a" filter show dev ul0 ingress pref 100; tc -n "$a" qdisc show dev ul0 | grep clsact)
+[[ $tc_before == *"bytecode '1,6 0 0 0'"* ]] || fail "the foreign filter is not there: $tc_before"
 snapshot /tmp/"$a".before "$a"
 
 check in_ns "$b" fouctl -q up 7000 7000 10.63.0.1 --peer 192.168.121.1 --address 10.63.0.2 --mode bpf
