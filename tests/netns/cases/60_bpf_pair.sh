@@ -24,6 +24,10 @@ a=${FOUCTL_TEST_ID:-fx}ba b=${FOUCTL_TEST_ID:-fx}bb
 netns_add "$a"
 netns_add "$b"
 veth_pair "$a" ul0 192.168.120.1/24 "$b" ul0 192.168.120.2/24
+# A failed case still takes its bpf tunnels down: pins made through `fouctl -n` live in the
+# host's bpffs, not in the namespace.
+on_exit fouctl -n "$a" down --all
+on_exit fouctl -n "$b" down --all
 tc_state() { tc -n "$1" qdisc show dev ul0; tc -n "$1" filter show dev ul0 ingress; }
 snapshot /tmp/"$a".before "$a"
 snapshot /tmp/"$b".before "$b"

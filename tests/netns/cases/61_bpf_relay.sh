@@ -10,6 +10,10 @@ a=${FOUCTL_TEST_ID:-fx}pa b=${FOUCTL_TEST_ID:-fx}pb
 netns_add "$a"
 netns_add "$b"
 veth_pair "$a" ul0 192.168.121.1/24 "$b" ul0 192.168.121.2/24
+# A failed case still takes its bpf tunnels down: pins made through `fouctl -n` live in the
+# host's bpffs, not in the namespace.
+on_exit fouctl -n "$a" down --all
+on_exit fouctl -n "$b" down --all
 snapshot /tmp/"$a".before "$a"
 snapshot /tmp/"$b".before "$b"
 

@@ -11,6 +11,10 @@ a=${FOUCTL_TEST_ID:-fx}ba b=${FOUCTL_TEST_ID:-fx}bb cfg=/tmp/${FOUCTL_TEST_ID:-f
 netns_add "$a"
 netns_add "$b"
 veth_pair "$a" ul0 192.168.121.1/24 "$b" ul0 192.168.121.2/24
+# A failed case still takes its bpf tunnels down: pins made through `fouctl -n` live in the
+# host's bpffs, not in the namespace.
+on_exit fouctl -n "$a" down --all
+on_exit fouctl -n "$b" down --all
 on_exit rm -f "$cfg" "$cfg".2 "$cfg".3
 
 log "someone else's clsact filter on A's underlay, there before fouctl"

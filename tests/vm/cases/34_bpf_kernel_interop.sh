@@ -17,9 +17,10 @@ log "hostb: iproute2 ipip with FOU (default offloads), GUE ipip, and sit with FO
 check ip -n hostb link add k4 type ipip remote 192.168.99.1 local 192.168.99.2 ttl 64 \
     encap fou encap-sport auto encap-dport 6400
 check ip -n hostb fou add port 6401 ipproto 4
-check ip -n hostb link add kg type ipip remote 192.168.99.1 local 192.168.99.2 ttl 64 \
-    encap gue encap-sport auto encap-dport 6410 2>/dev/null ||
-    fail "cannot make a second ipip device to the same peer"
+# A second ipip device needs other outer addresses: hostb's second address.
+check ip -n hostb addr add 192.168.99.3/24 dev ul0
+check ip -n hostb link add kg type ipip remote 192.168.99.1 local 192.168.99.3 ttl 64 \
+    encap gue encap-sport auto encap-dport 6410
 check ip -n hostb fou add port 6411 gue
 check ip -n hostb link add k6 type sit remote 192.168.99.1 local 192.168.99.2 ttl 64 \
     encap fou encap-sport auto encap-dport 6420
@@ -33,7 +34,7 @@ check ip -n hostb addr add fd00:99::2/128 dev k6
 check ip -n hostb route add fd00:99::1/128 dev k6
 
 log "hosta: fouctl --mode bpf, FOU"
-out=$(in_ns hosta fouctl up 6401 6400 10.99.0.2 --peer 192.168.99.2 --address 10.99.0.1 --mode bpf 2>&1) ||
+out=$(in_ns hosta fouctl up 6400 6401 10.99.0.2 --peer 192.168.99.2 --address 10.99.0.1 --mode bpf 2>&1) ||
     fail "up --mode bpf failed: $out"
 echo "$out"
 [[ $(ip -n hosta route show 10.99.0.2) == *"encap bpf"* ]] || fail "no BPF route to 10.99.0.2"
@@ -45,27 +46,27 @@ jq -c '.tunnels[0] | {mode, counters, bpf}' <<<"$st"
 [[ $(jq -r '.tunnels[0].mode' <<<"$st") == bpf ]] || fail "status mode"
 (($(jq '.tunnels[0].counters.rx_bytes' <<<"$st") > 4 * 1024 * 1024)) || fail "fewer bytes counted in than received"
 (($(jq '[.tunnels[0].bpf.drops[]] | add' <<<"$st") == 0)) || fail "the datapath dropped packets"
-check in_ns hosta fouctl -q down 6401
+check in_ns hosta fouctl -q down 6400
 
 log "hosta: bpf with GUE against the iproute2 GUE port"
-check in_ns hosta fouctl -q up 6411 6410 10.99.1.2 --peer 192.168.99.2 --address 10.99.1.1 \
+check in_ns hosta fouctl -q up 6410 6411 10.99.1.2 --peer 192.168.99.3 --address 10.99.1.1 \
     --encap gue --mode bpf
 ping_all hosta 10.99.1.2 -c 3 -W 2
 ping_all hostb 10.99.1.1 -c 3 -W 2
-check in_ns hosta fouctl -q down 6411
+check in_ns hosta fouctl -q down 6410
 
 log "hosta: IPv6 inside a bpf tunnel against iproute2 sit"
-check in_ns hosta fouctl -q up 6421 6420 fd00:99::2 --peer 192.168.99.2 --address fd00:99::1 --mode bpf
+check in_ns hosta fouctl -q up 6420 6421 fd00:99::2 --peer 192.168.99.2 --address fd00:99::1 --mode bpf
 ping_all hosta fd00:99::2 -6 -c 3 -W 2
 ping_all hostb fd00:99::1 -6 -c 3 -W 2
 tcp_each_way hosta fd00:99::1 hostb fd00:99::2
-check in_ns hosta fouctl -q down 6421
+check in_ns hosta fouctl -q down 6420
 
 log "nothing left; auto still takes the kernel here"
 [[ -z $(ip -n hosta route show table all proto 252) ]] || fail "routes left: $(ip -n hosta route show proto 252)"
 [[ -z $(tc -n hosta filter show dev ul0 ingress) ]] || fail "a filter was left"
 [[ -z $(ip -n hosta addr show dev lo | grep 10.99) ]] || fail "an address was left on lo"
-check in_ns hosta fouctl -q up 6401 6400 10.99.0.2 --peer 192.168.99.2 --address 10.99.0.1
+check in_ns hosta fouctl -q up 6400 6401 10.99.0.2 --peer 192.168.99.2 --address 10.99.0.1
 [[ $(in_ns hosta fouctl status --json | jq -r '.tunnels[0].mode') == kernel ]] || fail "auto did not take the kernel"
 ping_all hosta 10.99.0.2 -c 2 -W 2
 check in_ns hosta fouctl -q down --all
