@@ -4,9 +4,10 @@
     relay_bench_report.py RAW_DIR [--json FILE]
 
 RAW_DIR is laid out by relay-bench: `config` (key=value), `rows` (id TAB label) and one
-directory per row holding `error` (the row could not run), `relays` (pids measured for CPU)
-and one directory per repetition with ping.txt, <test>.client.json, <test>.server.json and
-<test>.before / <test>.after snapshots (time, relay CPU ticks, UDP RcvbufErrors per side).
+directory per row holding `error` (the row could not run), `relays` (pids measured for CPU),
+`mtu` (a tunnel device whose MTU is not fouctl's: vxlan) and one directory per repetition
+with ping.txt, <test>.client.json, <test>.server.json and <test>.before / <test>.after
+snapshots (time, relay CPU ticks, UDP RcvbufErrors per side).
 Every figure in the table is the median over repetitions.
 """
 import argparse
@@ -31,22 +32,33 @@ COLUMNS = (
     ("rcvbuf_drops", "UDP rcvbuf drops", 0),
 )
 
-# (numerator row, denominator row, metrics): the ratio lines, the brief's first.
-RATIOS = (
-    ("fouctl", "socat", ("tcp1_mbps", "tcp4_mbps", "udp_kpps", "rtt_median_ms")),
-    ("fouctl", "veth", ("tcp1_mbps",)),
-    ("socat", "veth", ("tcp1_mbps", "rtt_median_ms")),
-    ("fouctl", "socat-quiet", ("tcp1_mbps", "tcp4_mbps", "udp_kpps", "rtt_median_ms")),
+# Rows whose datapath is the kernel's own (softirq): no relay process, so no relay CPU.
+KERNEL_ROWS = ("veth", "vxlan", "bpf")
+
+# (numerator row, denominator row, metrics): the ratio lines, in order: every row against
+# direct veth, then the comparisons between datapaths.
+ALL_METRICS = ("tcp1_mbps", "tcp4_mbps", "udp_kpps", "rtt_median_ms")
+RATIOS = tuple((row, "veth", ALL_METRICS)
+               for row in ("vxlan", "bpf", "fouctl", "socat", "socat-quiet", "socat-nopi")) + (
+    ("bpf", "fouctl", ALL_METRICS),
+    ("bpf", "vxlan", ALL_METRICS),
+    ("fouctl", "socat", ALL_METRICS),
+    ("fouctl", "socat-quiet", ALL_METRICS),
     ("socat-quiet", "socat", ("tcp1_mbps", "rtt_median_ms")),
     ("socat-nopi", "socat", ("tcp1_mbps", "rtt_median_ms")),
 )
 RATIO_NAMES = {
     "veth": "direct veth",
+    "vxlan": "kernel VXLAN",
+    "bpf": "fouctl BPF",
+    "fouctl": "fouctl relay",
     "socat": "socat seed",
     "socat-quiet": "socat no -ddd",
     "socat-nopi": "socat iff-no-pi",
-    "fouctl": "fouctl relay",
 }
+
+# The issue's target for the BPF datapath: a comparison line, never a failure.
+TARGET = {"row": "bpf", "versus": "veth", "metric": "tcp1_mbps", "at_least": 0.8}
 METRIC_NAMES = {
     "tcp1_mbps": "TCP1",
     "tcp4_mbps": "TCP4",
@@ -161,7 +173,7 @@ def window(rep_dir, test, clk_tck, relays):
     before = read_snapshot(rep_dir / f"{test}.before")
     after = read_snapshot(rep_dir / f"{test}.after")
     if not before or not after or before["time"] is None or after["time"] is None:
-        return None, None
+        return None, None, None
     wall = after["time"] - before["time"]
     cpu = None
     # Only relays seen at both ends of the window; one that died is not counted as 0.
@@ -229,6 +241,10 @@ def load(raw):
         row_id, label = line.split("\t", 1)
         row_dir = raw / row_id
         row = {"label": label, "error": None, "relay_pids": [], "reps": [], "median": {}}
+        try:  # the tunnel device's MTU, for rows that do not use fouctl's (vxlan)
+            row["mtu"] = int((row_dir / "mtu").read_text())
+        except (OSError, ValueError):
+            pass
         if (row_dir / "error").exists():
             row["error"] = (row_dir / "error").read_text().strip()
         else:
@@ -262,8 +278,8 @@ def print_table(config, rows):
         for key, header, decimals in COLUMNS:
             value = row["median"].get(key)
             text = fmt(value, decimals)
-            if row_id == "veth" and key == "relay_cpu_pct":
-                text = "-"  # no relay
+            if row_id in KERNEL_ROWS and key == "relay_cpu_pct":
+                text = "-"  # no relay process: the kernel does the work in softirq
             cells.append(text.rjust(len(header)))
         print("  ".join(cells))
 
@@ -287,6 +303,27 @@ def ratios(rows):
     return out
 
 
+def target(rows):
+    """The issue's target, evaluated: met is None when the ratio could not be computed."""
+    out = dict(TARGET, ratio=ratio(rows, TARGET["row"], TARGET["versus"], TARGET["metric"]),
+               met=None, why=None)
+    if out["ratio"] is not None:
+        out["met"] = out["ratio"] >= TARGET["at_least"]
+        return out
+    for row_id in (TARGET["row"], TARGET["versus"]):
+        row = rows.get(row_id)
+        if row is None:
+            out["why"] = f"--only left out the {row_id} row"
+        elif row["error"] is not None:
+            out["why"] = f"{row['label']}: {row['error']}"
+        else:
+            continue
+        break
+    else:
+        out["why"] = "no TCP 1-stream result in one of the two rows"
+    return out
+
+
 def print_ratios(rows, computed):
     print()
     print("ratios of the medians above (same run):")
@@ -294,11 +331,26 @@ def print_ratios(rows, computed):
     width = max((len(names[k]) for k in computed), default=0)
     if not computed:
         print("  none: every ratio needs two of the rows measured")
+    previous_den = None
     for key, metrics in computed.items():
+        den = key.split("/", 1)[1]
+        if previous_den == "veth" and den != "veth":
+            print()  # the rows against direct veth, then the rows against each other
+        previous_den = den
         parts = []
         for metric, value in metrics.items():
             parts.append(f"{METRIC_NAMES[metric]} {'n/a' if value is None else f'{value:.3g}'}")
         print(f"  {names[key].ljust(width)}  " + ", ".join(parts))
+
+
+def print_target(goal):
+    print()
+    text = (f"target (the issue): {RATIO_NAMES[goal['row']]} >= {goal['at_least']}x "
+            f"{RATIO_NAMES[goal['versus']]} for one TCP stream: ")
+    if goal["met"] is None:
+        print(text + f"not evaluated ({goal['why']})")
+    else:
+        print(text + f"{goal['ratio']:.3g}x, {'met' if goal['met'] else 'not met'}")
 
 
 def main():
@@ -309,10 +361,11 @@ def main():
 
     config, rows = load(args.raw)
     computed = ratios(rows)
+    goal = target(rows)
 
     # The file first, so a reader that stops early (| head) cannot cost it.
     if args.json:
-        doc = {"config": config, "rows": rows, "ratios": computed}
+        doc = {"config": config, "rows": rows, "ratios": computed, "target": goal}
         try:
             args.json.write_text(json.dumps(doc, indent=2) + "\n")
         except OSError as e:
@@ -325,10 +378,15 @@ def main():
     print(f"medians of {reps} repetition{'s' if reps != 1 else ''}"
           f"{' (--quick)' if config['quick'] else ''}; iperf3 -t {config['duration']}; "
           f"{config['pings']} pings at -i 0.01; UDP: -l 64 -b 0, received pps at the server")
-    print(f"tunnel rows: 172.30.0.1 -> 172.30.0.2 over UDP 9090; socat's TUN MTU set to "
-          f"{config['tun_mtu']} (fouctl's default); socat -ddd logs to /dev/null")
+    print(f"tunnel rows: 172.30.0.1 -> 172.30.0.2 over UDP {config.get('udp_port', '9090')}; "
+          f"socat's TUN MTU set to {config['tun_mtu']} (fouctl's default); "
+          "socat -ddd logs to /dev/null")
+    vxlan = rows.get("vxlan")
+    if vxlan and vxlan["error"] is None:
+        print(f"kernel VXLAN: UDP {config.get('vxlan_port', '4789')}, MTU {vxlan.get('mtu', '?')} "
+              "(the kernel's default: 50 bytes of headers, inner Ethernet included)")
     print("relay CPU (% of one core, both sides) and UDP rcvbuf drops (both sides): "
-          "during the TCP 1-stream test")
+          "during the TCP 1-stream test; in-kernel rows have no relay process ('-')")
     idle = config["idle_before"]
     if idle is not None:
         print(f"machine idle before the run: {idle}% of {config['cpus']} CPUs"
@@ -336,14 +394,15 @@ def main():
     print()
     print_table(config, rows)
     print_ratios(rows, computed)
+    print_target(goal)
 
     notes = []
-    for row in rows.values():
+    for row_id, row in rows.items():
         for n, rep in enumerate(row["reps"], 1):
             for err in rep["errors"]:
                 notes.append(f"  {row['label']}, repetition {n}: {err}")
         if row["error"] is None and row["reps"] and not row["relay_pids"] \
-                and row["label"] != "direct veth":
+                and row_id not in KERNEL_ROWS:
             notes.append(f"  {row['label']}: no relay process found, so no CPU figure")
     if notes:
         print()
