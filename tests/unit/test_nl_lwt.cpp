@@ -71,7 +71,8 @@ TEST_SUITE("nl::lwt") {
     auto b = m->bytes();
     CHECK(b[16] == AF_INET6);
     CHECK(b[17] == 128);
-    nl::AttrTable t(nl::Reply{b}.attrs_after(sizeof(rtmsg)), RTA_MAX);
+    const nl::Reply reply{b}; // outlives the table, which points into it
+    nl::AttrTable t(reply.attrs_after(sizeof(rtmsg)), RTA_MAX);
     CHECK(!t.has(RTA_PREFSRC));
     CHECK(!t.has(RTA_METRICS));
     CHECK(!t.nested(RTA_ENCAP, LWT_BPF_MAX).has(LWT_BPF_XMIT_HEADROOM));
