@@ -17,12 +17,12 @@ on_exit rm -rf "$tmp"
 cat >"$tmp/a.json" <<'JSON'
 {"version": 1, "tunnels": [
   {"name": "rp", "rx_port": 7500, "tx_port": 7500, "peer": "192.168.150.2", "local": "192.168.150.1",
-   "routes": ["10.75.2.0/24"], "addresses": ["10.75.1.1/32"], "mtu": 1400}]}
+   "routes": ["10.75.2.0/24"], "addresses": ["10.75.1.1/32"], "mtu": 1400, "mode": "userspace"}]}
 JSON
 up_args=(up 7500 7500 10.75.2.0/24 1400 --name rp --peer 192.168.150.2 --local 192.168.150.1
     --address 10.75.1.1)
 check in_ns "$a" fouctl apply -c "$tmp/a.json"
-check in_ns "$b" fouctl -q up 7500 7500 10.75.1.1 1400 --name rp --peer 192.168.150.1 \
+check in_ns "$b" fouctl -q up 7500 7500 10.75.1.1 1400 --mode userspace --name rp --peer 192.168.150.1 \
     --local 192.168.150.2 --address 10.75.2.1
 ping_all "$a" 10.75.2.1
 
