@@ -147,7 +147,7 @@ for verb in '' "${verbs[@]}"; do
     expect "fouctl ${verb:+$verb }-" "${opts[@]}"
 done
 expect 'fouctl up 2001 2002 10.0.2.2 --mo' --mode
-expect 'fouctl up 2001 2002 10.0.2.2 --mode ' auto kernel userspace
+expect 'fouctl up 2001 2002 10.0.2.2 --mode ' auto bpf kernel userspace
 expect 'fouctl up 2001 2002 10.0.2.2 --mode k' kernel
 expect 'fouctl up 2001 2002 10.0.2.2 --framing ' raw tun-pi
 expect 'fouctl up 2001 2002 10.0.2.2 --offload ' auto on off
