@@ -28,12 +28,6 @@ Status check_spec(const config::TunnelSpec &spec) {
     return fail(ErrorKind::usage, "--framing and --tun-device are relay options, not --mode bpf");
   if (spec.offload != config::Offload::automatic)
     return fail(ErrorKind::usage, "--offload is a setting of kernel tunnels, not --mode bpf");
-  if (spec.peer.family != 4) {
-    auto e = fail(ErrorKind::usage, "--mode bpf carries tunnels over IPv4 only for now; peer '" +
-                                        spec.peer.to_string() + "' is IPv6");
-    e.value().hint = "use --mode userspace";
-    return e;
-  }
   if (spec.addresses.size() > FOUCTL_BPF_MAX_ADDRS)
     return fail(ErrorKind::usage, "--mode bpf takes at most " +
                                       std::to_string(FOUCTL_BPF_MAX_ADDRS) + " --address");
@@ -223,8 +217,14 @@ Result<bool> BpfBackend::up(const config::TunnelSpec &spec, Reporter &reporter) 
     });
     if (there)
       continue; // ours from an earlier run, or the user's: either way it is there
-    nl::HostAddr h{lo, host_prefix(a), nl::k_rtprot_fouctl, IFA_F_NOPREFIXROUTE};
-    FOUCTL_TRY(step(tx.run("ip addr add " + h.prefix.to_string() + " dev lo noprefixroute proto " +
+    // nodad for IPv6: lo does no DAD, but without the flag the kernel still marks the
+    // address tentative until its DAD work runs, and a route with it as `src` added in
+    // that moment fails with "Invalid source address".
+    const bool v6 = a.addr.family == 6;
+    nl::HostAddr h{lo, host_prefix(a), nl::k_rtprot_fouctl,
+                   IFA_F_NOPREFIXROUTE | (v6 ? IFA_F_NODAD : 0u)};
+    FOUCTL_TRY(step(tx.run("ip addr add " + h.prefix.to_string() + " dev lo noprefixroute" +
+                               (v6 ? " nodad" : "") + " proto " +
                                std::to_string(nl::k_rtprot_fouctl),
                            [&]() { return nl::host_addr_add(m_rt, h); },
                            "ip addr del " + h.prefix.to_string() + " dev lo",
@@ -250,7 +250,7 @@ Result<bool> BpfBackend::up(const config::TunnelSpec &spec, Reporter &reporter) 
       }
     lr.prog_fd = dp->encap_fd();
     lr.prog_name = bpf::k_encap_prog;
-    lr.headroom = bpf::headroom(spec.encap);
+    lr.headroom = bpf::headroom(spec.peer, spec.encap);
     // The kernel takes the headroom off the route's MTU (nl/lwt.hpp): give the tunnel
     // MTU plus what fou_encap adds, so that packets routed here are at most the tunnel MTU.
     lr.mtu = spec.mtu + lr.headroom;

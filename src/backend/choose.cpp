@@ -24,8 +24,6 @@ bool bpf_can_carry(const config::TunnelSpec &spec, std::string *why) {
   };
   if (!spec.tun_device.empty() || spec.framing != config::Framing::raw)
     return no("--tun-device and --framing are relay options");
-  if (spec.peer.family != 4)
-    return no("the BPF datapath carries tunnels over IPv4 only");
   // A loopback peer is the seed's custom link: a program on this host reads the FOU
   // payload, and locally made packets leave the BPF path with their inner checksums
   // unfinished (CHECKSUM_PARTIAL), as with a kernel tunnel whose offload is on. The relay

@@ -15,7 +15,9 @@ using util::fail;
 using util::Result;
 using util::Status;
 
-std::uint32_t headroom(config::Encap e) { return 20 + 8 + config::encap_overhead(e); }
+std::uint32_t headroom(const util::IpAddr &peer, config::Encap e) {
+  return config::outer_overhead(peer, e);
+}
 
 static void copy_addr(std::uint8_t (&out)[16], const util::IpAddr &a) {
   std::memcpy(out, a.bytes.data(), a.size());
@@ -26,18 +28,20 @@ Result<fouctl_tunnel> make_entry(const config::TunnelSpec &spec, const util::IpA
   if (spec.addresses.size() > FOUCTL_BPF_MAX_ADDRS)
     return fail(ErrorKind::usage, "--mode bpf takes at most " +
                                       std::to_string(FOUCTL_BPF_MAX_ADDRS) + " addresses");
-  if (spec.peer.family != 4 || local.family != 4)
-    return fail(ErrorKind::usage, "--mode bpf needs an IPv4 peer and local address for now");
+  if ((spec.peer.family != 4 && spec.peer.family != 6) || local.family != spec.peer.family)
+    return fail(ErrorKind::usage, "--mode bpf needs a peer and a local address of one family, "
+                                  "not '" + spec.peer.to_string() + "' and '" +
+                                      local.to_string() + "'");
   fouctl_tunnel t{};
   t.in_use = 1;
   t.encap = spec.encap == config::Encap::gue ? FOUCTL_BPF_ENCAP_GUE : FOUCTL_BPF_ENCAP_FOU;
   t.bind_peer = spec.peer_port_fixed ? 1 : 0;
-  t.family = 4;
+  t.family = static_cast<std::uint8_t>(spec.peer.family);
   t.rx_port = htobe16(spec.rx_port);
   t.tx_port = htobe16(spec.tx_port);
   copy_addr(t.local, local);
   copy_addr(t.peer, spec.peer);
-  t.ttl = 64; // what fouctl's ipip devices use
+  t.ttl = 64; // what fouctl's ipip and ip6tnl devices use (the hop limit over IPv6)
   t.ifindex = static_cast<std::uint32_t>(ifindex);
   t.mtu = spec.mtu;
   t.mtu_auto = spec.mtu_auto ? 1 : 0;
@@ -56,8 +60,12 @@ std::string name_of(const fouctl_tunnel &t) { return std::string(t.name, strnlen
 // The maps keep families as 4 and 6 (like util::IpAddr); from_bytes wants AF_*.
 static int af_of(int family) { return family == 6 ? AF_INET6 : AF_INET; }
 
-util::IpAddr local_of(const fouctl_tunnel &t) { return util::IpAddr::from_bytes(AF_INET, t.local, 4); }
-util::IpAddr peer_of(const fouctl_tunnel &t) { return util::IpAddr::from_bytes(AF_INET, t.peer, 4); }
+util::IpAddr local_of(const fouctl_tunnel &t) {
+  return util::IpAddr::from_bytes(af_of(t.family), t.local, t.family == 6 ? 16 : 4);
+}
+util::IpAddr peer_of(const fouctl_tunnel &t) {
+  return util::IpAddr::from_bytes(af_of(t.family), t.peer, t.family == 6 ? 16 : 4);
+}
 
 std::vector<util::Prefix> addresses_of(const fouctl_tunnel &t) {
   std::vector<util::Prefix> out;

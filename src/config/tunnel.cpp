@@ -168,9 +168,6 @@ util::Status validate(const TunnelSpec &s) {
   if (s.framing == Framing::tun_pi && s.encap == Encap::gue)
     return fail(ErrorKind::usage, "--framing tun-pi (socat's framing) and --encap gue exclude each "
                                   "other: a GUE header already names the inner protocol");
-  if (s.mode == Mode::bpf && s.peer.family == 6)
-    return fail(ErrorKind::usage, "--mode bpf carries tunnels over an IPv4 peer only, not '" +
-                                      s.peer.to_string() + "'");
   if (relay_only && s.mode == Mode::bpf)
     return fail(ErrorKind::usage, "--framing and --tun-device need the userspace relay, not --mode bpf");
   if (relay_only && s.mode == Mode::kernel)

@@ -63,10 +63,27 @@ TEST_SUITE("bpf::tables") {
     CHECK(std::memcmp(key.local, t->local, 16) == 0);
   }
 
+  TEST_CASE("make_entry: an IPv6 underlay keeps 16-byte addresses and family 6") {
+    auto s = spec();
+    s.peer = *util::parse_addr("2001:db8::2");
+    auto t = bpf::make_entry(s, *util::parse_addr("2001:db8::1"), 7);
+    REQUIRE(t);
+    CHECK(t->family == 6);
+    CHECK(t->ttl == 64);
+    CHECK(t->local[0] == 0x20);
+    CHECK(t->local[15] == 1);
+    CHECK(t->peer[15] == 2);
+    CHECK(bpf::local_of(*t).to_string() == "2001:db8::1");
+    CHECK(bpf::peer_of(*t).to_string() == "2001:db8::2");
+    auto key = bpf::rx_key_of(*t);
+    CHECK(key.family == 6);
+    CHECK(std::memcmp(key.local, t->local, 16) == 0);
+  }
+
   TEST_CASE("make_entry refuses what the datapath cannot carry") {
     auto s = spec();
     s.peer = *util::parse_addr("2001:db8::2");
-    CHECK(bpf::make_entry(s, *util::parse_addr("2001:db8::1"), 1).error().kind ==
+    CHECK(bpf::make_entry(s, *util::parse_addr("192.168.120.1"), 1).error().kind ==
           util::ErrorKind::usage);
     s = spec();
     s.addresses.assign(FOUCTL_BPF_MAX_ADDRS + 1, *util::parse_prefix("10.0.0.1", false));
@@ -87,9 +104,13 @@ TEST_SUITE("bpf::tables") {
     CHECK(!bpf::same_tunnel(a, *bpf::make_entry(spec(), local, 8)));
   }
 
-  TEST_CASE("headroom: outer IPv4 and UDP, plus GUE's 4 bytes") {
-    CHECK(bpf::headroom(config::Encap::fou) == 28);
-    CHECK(bpf::headroom(config::Encap::gue) == 32);
+  TEST_CASE("headroom: outer IPv4 or IPv6 and UDP, plus GUE's 4 bytes") {
+    const auto v4 = *util::parse_addr("192.0.2.1");
+    const auto v6 = *util::parse_addr("2001:db8::1");
+    CHECK(bpf::headroom(v4, config::Encap::fou) == 28);
+    CHECK(bpf::headroom(v4, config::Encap::gue) == 32);
+    CHECK(bpf::headroom(v6, config::Encap::fou) == 48);
+    CHECK(bpf::headroom(v6, config::Encap::gue) == 52);
   }
 
   TEST_CASE("per-CPU counters add up field by field") {

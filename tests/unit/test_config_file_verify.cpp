@@ -42,8 +42,6 @@ TEST_SUITE("config::file_verify") {
          {"/tunnels/0/addresses/1", "address '224.0.0.1/4' is not a unicast address"}},
         {R"(, "mode": "fast")",
          {"/tunnels/0/mode", "mode 'fast' is not one of auto, kernel, userspace, bpf"}},
-        {R"(, "mode": "bpf", "peer": "2001:db8::2")",
-         {"/tunnels/0", "mode 'bpf' carries tunnels over an IPv4 peer only, not '2001:db8::2'"}},
         {R"(, "framing": "pi")", {"/tunnels/0/framing", "framing 'pi' is not one of raw, tun-pi"}},
         {R"(, "tun_device": "a:b", "mode": "userspace")",
          {"/tunnels/0/tun_device",

@@ -9,7 +9,8 @@
 
 #include <linux/types.h>
 
-#define FOUCTL_BPF_ABI 1
+/* 2: IPv6 underlays (fouctl_tunnel.family 6), which programs of ABI 1 took for IPv4. */
+#define FOUCTL_BPF_ABI 2
 #define FOUCTL_BPF_MAX_TUNNELS 256   /* fou_tunnels and fou_stats entries */
 #define FOUCTL_BPF_MAX_ROUTES 1024   /* entries of each LPM trie */
 #define FOUCTL_BPF_MAX_ADDRS 8       /* host addresses per tunnel */
@@ -41,7 +42,7 @@ struct fouctl_tunnel {
 	__u8 in_use;
 	__u8 encap;      /* FOUCTL_BPF_ENCAP_* */
 	__u8 bind_peer;  /* accept only peer:tx_port; send from rx_port */
-	__u8 family;     /* underlay: 4 (6 not yet) */
+	__u8 family;     /* underlay: 4 or 6 (ABI 2 on) */
 	__be16 rx_port;
 	__be16 tx_port;
 	__u8 local[16];  /* outer source, and the only destination accepted */

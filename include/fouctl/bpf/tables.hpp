@@ -15,8 +15,9 @@
 
 namespace fouctl::bpf {
 
-// Outer IPv4 + UDP, and GUE's 4 bytes: what fou_encap pushes (LWT_BPF_XMIT_HEADROOM).
-std::uint32_t headroom(config::Encap e);
+// Outer IPv4 or IPv6 (the peer's family) + UDP, and GUE's 4 bytes: what fou_encap pushes
+// (LWT_BPF_XMIT_HEADROOM).
+std::uint32_t headroom(const util::IpAddr &peer, config::Encap e);
 
 // The fou_tunnels entry for `spec`, sending from `local` through underlay device
 // `ifindex`. Its addresses are the spec's (at most FOUCTL_BPF_MAX_ADDRS).
