@@ -37,10 +37,18 @@ std::string g_libbpf_log;
 int keep_libbpf_log(enum libbpf_print_level level, const char *format, va_list args) {
   if (level == LIBBPF_DEBUG)
     return 0;
-  char line[1024];
-  int n = std::vsnprintf(line, sizeof line, format, args);
-  if (n > 0 && g_libbpf_log.size() < 64 * 1024)
+  // One call may carry the whole verifier log (tens of KiB), whose end says what failed:
+  // sized first, never cut to a fixed line buffer.
+  va_list again;
+  va_copy(again, args);
+  const int n = std::vsnprintf(nullptr, 0, format, args);
+  if (n > 0 && g_libbpf_log.size() < 256 * 1024) {
+    std::string line(static_cast<std::size_t>(n) + 1, '\0');
+    std::vsnprintf(line.data(), line.size(), format, again);
+    line.pop_back();
     g_libbpf_log += line;
+  }
+  va_end(again);
   return 0;
 }
 
