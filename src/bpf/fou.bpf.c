@@ -149,9 +149,12 @@ static __always_inline int sum_all(struct __sk_buff *skb, __u32 len, __u64 *sum)
 		*sum += (__u32)c;
 		off += SUM_CHUNK;
 	}
-	__u32 n = (len - off) & (SUM_CHUNK - 1);
-	if (n == 0)
+	if (off >= len)
 		return 0;
+	/* 1 to SUM_CHUNK - 1 bytes are left. Written as (x & mask) + 1 so that the verifier of
+	 * older kernels (6.1), which refuses a size it cannot prove non-zero ("invalid
+	 * zero-sized read"), sees the bounds whatever order the compiler puts the test in. */
+	__u32 n = ((len - off - 1) & (SUM_CHUNK - 1)) + 1;
 	/* The tail, padded with zeros as the checksum's definition pads an odd length. */
 	__builtin_memset(buf, 0, sizeof(buf));
 	if (bpf_skb_load_bytes(skb, off, buf, n) < 0)
