@@ -3,7 +3,7 @@
 # with ipproto 41, and talks to a plain iproute2 sit/FOU peer (ping and 4 MiB TCP each way,
 # sha256 equal); the relay talks to that same peer. A config with such a tunnel applies
 # and re-applies to nothing; REMOTEs of both families are refused in kernel mode and go to
-# the relay in auto mode.
+# the BPF datapath in auto mode (one bpf tunnel carries both).
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 load_tunnel_modules
@@ -64,11 +64,13 @@ check in_ns hosta fouctl status -c /tmp/sit.json
 check in_ns hosta fouctl -q down --all
 [[ -z $(ip -n hosta fou show) ]] || fail "a FOU port was left: $(ip -n hosta fou show)"
 
-log "both families: refused in kernel mode, the relay in auto mode"
+log "both families: refused in kernel mode, the BPF datapath in auto mode"
 expect_fail 2 in_ns hosta fouctl up 6002 6003 10.95.0.0/24,fd00:96::/64 --peer 192.168.95.2 --mode kernel
 expect_stderr_contains "REMOTEs of both families"
 expect_stderr_contains "--mode userspace"
-check in_ns hosta fouctl up 6002 6003 10.95.0.0/24,fd00:96::/64 --peer 192.168.95.2
-[[ $(in_ns hosta fouctl status --json | jq -r '.tunnels[0].mode') == userspace ]] ||
-    fail "auto did not choose the relay for both families"
+out=$(in_ns hosta fouctl up 6002 6003 10.95.0.0/24,fd00:96::/64 --peer 192.168.95.2 2>&1) ||
+    fail "auto up failed: $out"
+[[ $out == *"REMOTEs of both families"*"; using the BPF datapath"* ]] || fail "auto did not say why: $out"
+[[ $(in_ns hosta fouctl status --json | jq -r '.tunnels[0].mode') == bpf ]] ||
+    fail "auto did not choose the BPF datapath for both families"
 check in_ns hosta fouctl -q down --all
