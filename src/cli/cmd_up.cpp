@@ -58,13 +58,29 @@ util::Result<int> bpf_up(const Invocation &inv, const config::TunnelSpec &spec,
   return k_exit_ok;
 }
 
+// The namespace's bpf tunnels, read once per `up` (their maps, routes and addresses take
+// several requests); none where this process cannot use BPF at all.
+class BpfTunnels {
+public:
+  util::Result<const std::vector<backend::TunnelStatus> *> get() {
+    if (!m_list) {
+      FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
+      auto tunnels = bpf.list();
+      if (!tunnels && !backend::bpf_unusable(tunnels.error()))
+        return tl::unexpected(tunnels.error());
+      m_list = tunnels.value_or(std::vector<backend::TunnelStatus>{});
+    }
+    return &*m_list;
+  }
+
+private:
+  std::optional<std::vector<backend::TunnelStatus>> m_list;
+};
+
 // A bpf tunnel with this name or receive port: the kernel and relay backends do not see
 // those, so `up` of either checks here.
-util::Status refuse_bpf_tunnel(const config::TunnelSpec &spec) {
-  FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
-  auto tunnels = bpf.list();
-  if (!tunnels)
-    return backend::bpf_unusable(tunnels.error()) ? util::Status{} : tl::unexpected(tunnels.error());
+util::Status refuse_bpf_tunnel(const config::TunnelSpec &spec, BpfTunnels &bpf) {
+  FOUCTL_TRY_ASSIGN(const auto *tunnels, bpf.get());
   for (const auto &t : *tunnels) {
     if (t.name != spec.name && t.rx_port != spec.rx_port)
       continue;
@@ -83,17 +99,11 @@ util::Status refuse_bpf_tunnel(const config::TunnelSpec &spec) {
 // repeating an `up` confirms the tunnel instead of clashing with it when the choice would
 // now differ (a module loaded or BPF allowed since).
 util::Result<std::optional<config::Mode>> mode_in_use(backend::KernelBackend &kernel,
-                                                      const std::string &name) {
+                                                      const std::string &name, BpfTunnels &bpf) {
   if (auto link = nl::link_get(kernel.rtnl(), name))
     if (auto mark = backend::parse_mark(link->alias))
       return mark->mode == "kernel" ? config::Mode::kernel : config::Mode::userspace;
-  FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
-  auto tunnels = bpf.list();
-  if (!tunnels) {
-    if (backend::bpf_unusable(tunnels.error()))
-      return std::optional<config::Mode>();
-    return tl::unexpected(tunnels.error());
-  }
+  FOUCTL_TRY_ASSIGN(const auto *tunnels, bpf.get());
   for (const auto &t : *tunnels)
     if (t.name == name)
       return config::Mode::bpf;
@@ -120,12 +130,13 @@ util::Result<int> cmd_up(const Invocation &inv, std::ostream &, std::ostream &er
   StreamReporter reporter(err, inv.quiet);
   FOUCTL_TRY_ASSIGN(auto lock, take_lock(reporter));
   config::TunnelSpec spec = inv.spec;
-  FOUCTL_TRY_ASSIGN(auto mtu, backend::resolve_mtu(spec));
+  FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
+  FOUCTL_TRY_ASSIGN(auto mtu, backend::resolve_mtu(kernel.rtnl(), spec));
   if (mtu.from_underlay)
     reporter.note("MTU " + std::to_string(mtu.mtu) + ": " + mtu.source);
-  FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
+  BpfTunnels bpf_tunnels;
   if (spec.mode == config::Mode::automatic) {
-    FOUCTL_TRY_ASSIGN(auto in_use, mode_in_use(kernel, spec.name));
+    FOUCTL_TRY_ASSIGN(auto in_use, mode_in_use(kernel, spec.name, bpf_tunnels));
     if (in_use)
       spec.mode = *in_use;
   }
@@ -152,7 +163,7 @@ util::Result<int> cmd_up(const Invocation &inv, std::ostream &, std::ostream &er
   }
   if (spec.mode == config::Mode::bpf)
     return bpf_up(inv, spec, reporter);
-  FOUCTL_TRY(refuse_bpf_tunnel(spec));
+  FOUCTL_TRY(refuse_bpf_tunnel(spec, bpf_tunnels));
   if (spec.mode == config::Mode::userspace)
     return relay_up(inv, spec, reporter, lock);
   if (inv.foreground)
