@@ -147,10 +147,9 @@ void print_text(const backend::TunnelStatus &s, std::ostream &out) {
 
 } // namespace
 
-util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostream &err) {
-  FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
-  (void)kernel.ensure_available(false); // status works (without FOU ports) on kernels lacking FOU
-  FOUCTL_TRY_ASSIGN(auto obs, kernel.observe());
+util::Result<std::vector<backend::TunnelStatus>>
+list_tunnels(backend::KernelBackend &kernel, backend::Observed &obs, std::ostream &err) {
+  FOUCTL_TRY_ASSIGN(obs, kernel.observe());
   std::vector<backend::TunnelStatus> all;
   for (const auto *l : obs.owned())
     if (auto m = backend::parse_mark(l->alias); m && m->mode == "kernel")
@@ -163,11 +162,19 @@ util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostr
     for (auto &s : *bpf_tunnels)
       all.push_back(std::move(s));
   else if (bpf_tunnels.error().errnum != EPERM && bpf_tunnels.error().errnum != ENOSYS)
-    err << "fouctl status: warning: bpf tunnels: " << bpf_tunnels.error().describe() << '\n';
+    err << "fouctl: warning: bpf tunnels: " << bpf_tunnels.error().describe() << '\n';
   for (auto &s : all)
     s.mtu_source = mtu_source(kernel.rtnl(), s);
   for (const auto &w : relay.warnings())
-    err << "fouctl status: warning: " << w << '\n';
+    err << "fouctl: warning: " << w << '\n';
+  return all;
+}
+
+util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostream &err) {
+  FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
+  (void)kernel.ensure_available(false); // status works (without FOU ports) on kernels lacking FOU
+  backend::Observed obs;
+  FOUCTL_TRY_ASSIGN(auto all, list_tunnels(kernel, obs, err));
   if (!inv.all) {
     // The IPv6 link-local address the kernel gives every device that is up is not the
     // tunnel's: shown only with --all.

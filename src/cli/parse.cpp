@@ -130,19 +130,25 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   auto *relay_config = relay->add_option("-c,--config", inv.config_path, "Config file");
   relay->add_flag("-v,--verbose", inv.verbose, "Log every packet in and out");
 
+  auto *doctor = app.add_subcommand(
+      "doctor", "Check what silently breaks tunnels (reads only); exit 4 if a check fails");
+  doctor->add_option("NAME", inv.target, "Only this tunnel (default: every fouctl tunnel)");
+  doctor->add_flag("--json", inv.json, "Machine-readable output (see fouctl(8))");
+
   // CLI11 reports a mistyped verb as "arguments not expected"; name it instead.
-  static const char *k_verbs[] = {"up", "down", "status", "apply", "plan", "check", "relay"};
+  static const char *k_verbs[] = {"up",   "down",  "status", "apply",
+                                  "plan", "check", "relay",  "doctor"};
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::none_of(std::begin(k_verbs), std::end(k_verbs), [&](auto v) { return args[0] == v; }))
     return fail(ErrorKind::usage, "unknown command '" + args[0] +
-                                      "': use up, down, status, apply, plan or check (see 'fouctl --help')");
+                                      "': use up, down, status, apply, plan, check or doctor (see 'fouctl --help')");
   std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 wants them reversed
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp &) {
     inv.verb = Verb::help;
     const CLI::App *sub = nullptr;
-    for (auto *s : {up, down, status, apply, plan, check, relay})
+    for (auto *s : {up, down, status, apply, plan, check, relay, doctor})
       if (s->parsed())
         sub = s;
     inv.help_text = sub ? sub->help() : app.help();
@@ -175,6 +181,10 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   } else if (status->parsed()) {
     inv.verb = Verb::status;
     inv.config_given = status_config->count() > 0;
+  } else if (doctor->parsed()) {
+    inv.verb = Verb::doctor;
+    if (!inv.target.empty())
+      FOUCTL_TRY(config::validate_name(inv.target));
   } else if (relay->parsed()) {
     inv.verb = Verb::relay;
     inv.config_given = relay_config->count() > 0;

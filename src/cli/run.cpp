@@ -53,6 +53,7 @@ constexpr VerbEntry k_verbs[] = {
     {Verb::plan, cmd_plan, "plan"},
     {Verb::check, cmd_check, "check"},
     {Verb::relay, cmd_relay, "relay"},
+    {Verb::doctor, cmd_doctor, "doctor"},
 };
 
 int report(const util::Error &e, const char *verb, std::ostream &err) {

@@ -108,4 +108,23 @@ util::Status load_module(const std::string &name, const std::string &config_opti
   return tl::unexpected(e);
 }
 
+ModuleState module_state(const std::string &name) {
+  using S = ModuleState::State;
+  if (::access(("/sys/module/" + name).c_str(), F_OK) == 0)
+    return {S::loaded, {}};
+  auto lib = kmod_library();
+  if (!lib)
+    return {S::missing, lib.error().message};
+  const Kmod &k = **lib;
+  std::unique_ptr<kmod_ctx, decltype(k.unref)> ctx(k.new_ctx(nullptr, nullptr), k.unref);
+  if (!ctx)
+    return {S::missing, "libkmod could not start"};
+  kmod_list *raw = nullptr;
+  const int rc = k.new_from_lookup(ctx.get(), name.c_str(), &raw);
+  std::unique_ptr<kmod_list, decltype(k.unref_list)> list(raw, k.unref_list);
+  if (rc < 0 || raw == nullptr)
+    return {S::missing, "not found in /lib/modules/" + kernel_release()};
+  return {S::available, {}};
+}
+
 } // namespace fouctl::kmod

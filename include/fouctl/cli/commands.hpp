@@ -2,7 +2,9 @@
 // One function per verb (cmd_<verb>.cpp), dispatched from a table in run.cpp.
 #include <iosfwd>
 
+#include "fouctl/backend/kernel.hpp"
 #include "fouctl/backend/reporter.hpp"
+#include "fouctl/backend/status.hpp"
 #include "fouctl/cli/invocation.hpp"
 #include "fouctl/plan/plan.hpp"
 #include "fouctl/backend/runtime.hpp"
@@ -35,5 +37,11 @@ util::Result<int> cmd_check(const Invocation &inv, std::ostream &out, std::ostre
 util::Result<int> cmd_up(const Invocation &inv, std::ostream &out, std::ostream &err);
 util::Result<int> cmd_down(const Invocation &inv, std::ostream &out, std::ostream &err);
 util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostream &err);
+util::Result<int> cmd_doctor(const Invocation &inv, std::ostream &out, std::ostream &err);
+
+// Every fouctl tunnel of the namespace, whatever its backend, as status shows it (kernel
+// tunnels, relays, BPF tunnels). `obs` gets what was observed; `err` the warnings.
+util::Result<std::vector<backend::TunnelStatus>>
+list_tunnels(backend::KernelBackend &kernel, backend::Observed &obs, std::ostream &err);
 
 } // namespace fouctl::cli

@@ -10,13 +10,14 @@
 
 namespace fouctl::cli {
 
-enum class Verb { up, down, status, apply, plan, check, relay, help, version };
+enum class Verb { up, down, status, apply, plan, check, relay, doctor, help, version };
 
 // Documented exit codes (fouctl(8)).
 constexpr int k_exit_ok = 0;
 constexpr int k_exit_failure = 1;
 constexpr int k_exit_usage = 2;
 constexpr int k_exit_drift = 3; // status: the system differs from the config; plan: changes pending
+constexpr int k_exit_doctor = 4; // doctor: a check failed
 
 struct Invocation {
   Verb verb = Verb::help;
@@ -26,7 +27,7 @@ struct Invocation {
   bool foreground = false; // up: relay stays attached
   bool verbose = false;    // up: relay logs packets
   config::TunnelSpec spec;  // up
-  std::string target;       // down: RX_PORT or NAME
+  std::string target;       // down: RX_PORT or NAME; relay, doctor: NAME
   bool all = false;         // down --all
   std::string config_path = "/etc/fouctl/fouctl.json";
   bool config_given = false; // -c was on the command line
