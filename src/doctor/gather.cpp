@@ -1,13 +1,13 @@
 #include "fouctl/doctor/gather.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -27,13 +27,19 @@ constexpr std::size_t k_max_proc_file = 8u << 20;
 // The fd scan that names a socket's process: at most this many /proc/PID/fd entries.
 constexpr std::size_t k_max_fd_entries = 1u << 20;
 
+// In pieces: sysctl files refuse a read larger than the kernel will allocate (ENOMEM).
 std::optional<std::string> read_text(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
     return std::nullopt;
-  std::string text(k_max_proc_file, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
+  std::string text;
+  char buf[65536];
+  ssize_t n = 0;
+  while (text.size() < k_max_proc_file && (n = ::read(fd, buf, sizeof buf)) > 0)
+    text.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  if (n < 0)
+    return std::nullopt;
   return text;
 }
 
