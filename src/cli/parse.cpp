@@ -66,7 +66,8 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   CLI::App app{"fouctl: set up foo-over-UDP (FOU/IPIP) tunnels", "fouctl"};
   app.require_subcommand(0, 1);
   app.footer("Exit codes: 0 success, 1 failure (nothing left changed), 2 usage or invalid input,\n"
-             "3 status: drift from the config / plan: changes pending. See fouctl(8), fouctl.json(5).");
+             "3 status: drift from the config / plan: changes pending, 4 doctor: a check failed.\n"
+             "See fouctl(8), fouctl.json(5).");
   app.set_version_flag("--version", std::string("fouctl ") + k_version);
   // Global options after the verb too (`fouctl up ... -n alice`): a subcommand hands the
   // options it does not know to the main command. Set before the subcommands are made,

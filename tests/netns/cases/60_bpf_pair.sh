@@ -89,6 +89,21 @@ grep -q 'already up' /tmp/"$b".again || fail "second up in $b did not say it was
 [[ $(tc -n "$b" filter show dev ul0 ingress | grep -c 'handle 0xf0c') == 1 ]] ||
     fail "a second filter or program was attached"
 
+log "doctor: the datapath takes the port before netfilter, so a drop rule on it changes nothing"
+check ip netns exec "$a" nft -f - <<EOF
+table inet bpfdoctor {
+    chain input { type filter hook input priority filter; udp dport 5555 drop; }
+}
+EOF
+on_exit ip netns exec "$a" nft delete table inet bpfdoctor
+ping_all "$a" 10.61.0.2
+out=$(fouctl -n "$a" doctor fou5555) || fail "doctor on a healthy bpf tunnel exited $?: $out"
+printf '%s\n' "$out" | sed 's/^/    | /'
+grep -qE '^  ok +firewall +the BPF datapath takes UDP port 5555 at tc ingress' <<<"$out" ||
+    fail "doctor does not explain why the drop rule does not matter"
+grep -qE '^  ok +port +receive port 5555: taken by the BPF datapath' <<<"$out" || fail "doctor: port"
+check ip netns exec "$a" nft delete table inet bpfdoctor
+
 log "refused ups change nothing"
 snapshot /tmp/"$a".up1 "$a"
 expect_fail 1 fouctl -n "$a" up 5555 6000 10.62.0.2 --peer 192.168.120.2 --name other --mode bpf
