@@ -17,6 +17,8 @@ Finding make(const char *check, Severity s, std::string message) {
 
 std::string holder(const SocketFacts &s) {
   // comm is what the process calls itself: quoted, and cut short.
+  if (s.pid == k_pid_unknown)
+    return "a process doctor may not look into (run it as root to know)";
   return s.pid == 0 ? "a socket no process holds (the kernel's)"
                     : fmt::format("pid {} ('{}')", s.pid, s.comm.substr(0, 16));
 }
@@ -75,7 +77,12 @@ Finding check_port(const Facts &f) {
   const std::string port = "receive port " + std::to_string(t.rx_port);
   std::vector<const SocketFacts *> others;
   const SocketFacts *own = nullptr;
+  bool unknown = false;
   for (const auto &s : f.sockets) {
+    if (s.pid == k_pid_unknown) {
+      unknown = true;
+      continue;
+    }
     if (t.mode == "userspace" && s.pid == t.pid && own == nullptr)
       own = &s;
     else if (t.mode == "kernel" && s.pid == 0 && own == nullptr)
@@ -104,7 +111,10 @@ Finding check_port(const Facts &f) {
       return r;
     }
   }
-  if (t.mode == "userspace" && own == nullptr && !f.sockets.empty()) {
+  if (unknown && own == nullptr && others.empty())
+    return make("port", t.mode == "bpf" ? Severity::warn : Severity::ok,
+                port + " has a socket; whose could not be seen (/proc/PID/fd needs root)");
+  if (t.mode == "userspace" && own == nullptr) {
     auto r = make("port", Severity::fail, "the relay (pid " + std::to_string(t.pid) + ") does not hold the " + port);
     for (const auto *s : others)
       r.evidence.push_back(socket_text(*s));

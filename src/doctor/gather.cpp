@@ -121,8 +121,12 @@ PathFacts path_to(nl::Socket &rt, const backend::TunnelStatus &t) {
 }
 
 // inode -> (pid, comm) for the inodes asked for, from /proc/PID/fd links "socket:[N]".
-std::map<std::uint64_t, std::pair<int, std::string>> socket_owners(const std::set<std::uint64_t> &want) {
+// `complete`: false when some process's fds could not be read (not root), so an inode
+// not found may still be a process's.
+std::map<std::uint64_t, std::pair<int, std::string>> socket_owners(const std::set<std::uint64_t> &want,
+                                                                   bool &complete) {
   std::map<std::uint64_t, std::pair<int, std::string>> out;
+  complete = true;
   if (want.empty())
     return out;
   std::unique_ptr<DIR, int (*)(DIR *)> proc(::opendir("/proc"), ::closedir);
@@ -136,11 +140,15 @@ std::map<std::uint64_t, std::pair<int, std::string>> socket_owners(const std::se
       continue;
     const std::string fd_dir = std::string("/proc/") + e->d_name + "/fd";
     std::unique_ptr<DIR, int (*)(DIR *)> fds(::opendir(fd_dir.c_str()), ::closedir);
-    if (!fds)
-      continue; // gone, or a kernel thread
+    if (!fds) {
+      complete = complete && errno != EACCES; // else gone, or a kernel thread
+      continue;
+    }
     while (dirent *fd = ::readdir(fds.get())) {
-      if (++seen > k_max_fd_entries)
+      if (++seen > k_max_fd_entries) {
+        complete = false;
         return out;
+      }
       char target[64];
       const auto path = fd_dir + "/" + fd->d_name;
       const ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
@@ -201,11 +209,14 @@ std::vector<Facts> gather(std::vector<backend::TunnelStatus> tunnels, nl::Socket
       f.fou_port = obs.fou_port(s.rx_port, s.peer.family == 6 ? 6 : 4);
     out.push_back(std::move(f));
   }
-  const auto owners = socket_owners(inodes);
+  bool complete = true;
+  const auto owners = socket_owners(inodes, complete);
   for (auto &f : out)
     for (auto &sock : f.sockets)
       if (auto it = owners.find(sock.inode); it != owners.end())
         std::tie(sock.pid, sock.comm) = it->second;
+      else if (!complete)
+        sock.pid = k_pid_unknown;
   gather_firewall(out);
   return out;
 }

@@ -213,6 +213,14 @@ TEST_SUITE("doctor::checks") {
     r = only(u, "port");
     CHECK(r.severity == Severity::fail);
     CHECK(r.evidence.at(0).find("pid 7 ('nc')") != std::string::npos);
+    u.sockets.clear(); // the relay holds no socket at all
+    CHECK(only(u, "port").severity == Severity::fail);
+    // Not root: whose socket it is cannot be seen; that is no finding.
+    u.sockets = healthy().sockets;
+    u.sockets[0].pid = doctor::k_pid_unknown;
+    r = only(u, "port");
+    CHECK(r.severity == Severity::ok);
+    CHECK(r.message.find("could not be seen") != std::string::npos);
     auto b = healthy("bpf");
     b.sockets[0].pid = 7;
     CHECK(only(b, "port").severity == Severity::warn);

@@ -46,12 +46,15 @@ struct PathFacts {
 };
 
 // One UDP socket bound to the tunnel's receive port (/proc/net/udp, udp6).
+constexpr int k_pid_unknown = -1;
+
 struct SocketFacts {
   util::IpAddr local;
   std::uint16_t port = 0;
   std::uint64_t inode = 0;
   std::uint64_t drops = 0; // datagrams the socket dropped (receive buffer full)
-  int pid = 0;             // the process holding it, 0 when none does (a kernel socket)
+  int pid = 0;             // the process holding it, 0 when none does (a kernel socket),
+                           // k_pid_unknown when /proc did not let doctor look (not root)
   std::string comm = {};   // that process's name, as it calls itself (untrusted text)
 };
 
