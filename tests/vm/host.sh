@@ -313,7 +313,7 @@ report() {
                 sed -e '1d' -e "/@@VMTEST $c /d" -e 's/^/    | /'
         fi
         case ${status:-} in
-            PASS) echo "PASS $c"; pass=$((pass + 1)); continue ;;
+            PASS) echo "PASS $c${reason:+ $reason}"; pass=$((pass + 1)); continue ;;
             SKIP) echo "SKIP $c: $reason"; skipped=$((skipped + 1)); continue ;;
             FAIL) echo "FAIL $c: $reason" ;;
             *) echo "FAIL $c: no result from the VM (panic, hang or timeout)" ;;

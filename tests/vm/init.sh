@@ -44,7 +44,7 @@ reset_guest() {
 
 # run_case NAME: runs /tests/cases/NAME.sh and prints its result marker.
 run_case() {
-    local name=$1 result=/tmp/vmtest-result.$1 rc=0 reason limit
+    local name=$1 result=/tmp/vmtest-result.$1 rc=0 reason limit started=$SECONDS
     echo "@@VMTEST-BEGIN $name"
     rm -f "$result"
     # A case may ask for more time with a "# case-timeout: SECONDS" line.
@@ -58,7 +58,7 @@ run_case() {
     reason=$(head -c 300 "$result" 2>/dev/null | tr '\n' ' ')
     reason=${reason% }
     case $rc in
-        0) echo "@@VMTEST $name PASS" ;;
+        0) echo "@@VMTEST $name PASS ($((SECONDS - started)) s)" ;;
         77) echo "@@VMTEST $name SKIP ${reason:-no reason given}" ;;
         124|137) echo "@@VMTEST $name FAIL timeout after ${limit}s" ;;
         *) echo "@@VMTEST $name FAIL ${reason:-exit code $rc}" ;;
