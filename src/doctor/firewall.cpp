@@ -106,10 +106,15 @@ std::string text_of(const json &j, const char *key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// JSON for a message; never throws on strings that are not UTF-8.
+std::string brief(const json &j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 80);
+}
+
 void set_verdict(RuleEval &r, const json &v) {
   if (!v.is_object() || v.size() != 1) {
     r.verdict = Verdict::unknown;
-    r.unknown = "verdict " + v.dump();
+    r.unknown = "verdict " + brief(v);
     return;
   }
   const std::string &name = v.begin().key();
@@ -170,11 +175,11 @@ RuleEval Walk::eval_rule(const Chain &c, const json &rule) {
   nft::Packet p{m_flow, pre_ct ? CtState::untracked : m_ct, m_rs.sets, c.family, c.table};
   for (const json &e : rule["expr"]) {
     if (!e.is_object() || e.size() != 1) {
-      may(r, "expression " + e.dump());
+      may(r, "expression " + brief(e));
       continue;
     }
     const std::string &name = e.begin().key();
-  const json &body = e.begin().value();
+    const json &body = e.begin().value();
     if (name == "match") {
       nft::MatchResult m = nft::eval_match(body, p);
       m_uses_ct = m_uses_ct || m.uses_ct;
@@ -220,6 +225,11 @@ RuleEval Walk::eval_rule(const Chain &c, const json &rule) {
 // `KEY vmap { a : drop, ... }`: the element the key matches gives the verdict; no element
 // matching ends the rule without one.
 void Walk::eval_vmap(const json &vmap, const nft::Packet &p, RuleEval &r) {
+  if (!vmap.is_object()) {
+    may(r, "verdict map " + brief(vmap));
+    r.verdict = Verdict::unknown;
+    return;
+  }
   json key = vmap.value("key", json());
   json data = vmap.value("data", json());
   const json *elements = nullptr;
@@ -231,7 +241,7 @@ void Walk::eval_vmap(const json &vmap, const nft::Packet &p, RuleEval &r) {
       elements = &it->second;
   }
   if (elements == nullptr || !elements->is_array()) {
-    may(r, "verdict map " + data.dump());
+    may(r, "verdict map " + brief(data));
     r.verdict = Verdict::unknown;
     return;
   }
@@ -368,9 +378,11 @@ bool names_port(const json &rule, std::uint16_t port) {
     if (!e.is_object() || !e.contains("match"))
       continue;
     const json &m = e["match"];
+    if (!m.is_object())
+      continue;
     json left = m.value("left", json());
-    if (m.value("op", std::string()) == "==" && left.is_object() && left.contains("payload") &&
-        left["payload"].value("field", std::string()) == "dport" &&
+    if (text_of(m, "op") == "==" && left.is_object() && left.contains("payload") &&
+        text_of(left["payload"], "field") == "dport" &&
         m.value("right", json()) == json(port))
       return true;
   }

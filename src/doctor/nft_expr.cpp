@@ -244,7 +244,7 @@ Tri3 match_value(const Field &f, const json &r, const Packet &p, int depth) {
     return maybe("nesting too deep");
   if (r.is_object() && r.size() == 1) {
     const std::string &name = r.begin().key();
-  const json &body = r.begin().value();
+    const json &body = r.begin().value();
     if (name == "elem" && body.is_object() && body.contains("val"))
       return match_value(f, body["val"], p, depth + 1);
     if (name == "set")

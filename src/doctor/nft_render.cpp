@@ -70,7 +70,7 @@ std::string value_text(const json &v, bool quote) {
   }
   if (v.is_object() && v.size() == 1) {
     const std::string &name = v.begin().key();
-  const json &body = v.begin().value();
+    const json &body = v.begin().value();
     if (name == "set" && body.is_array()) {
       std::string out;
       for (const json &e : body)

@@ -268,4 +268,47 @@ TEST_SUITE("doctor::firewall") {
     none.dport = 5555;
     CHECK(input_verdict(fixture("inet"), none).outcome == FirewallOutcome::unknown);
   }
+
+  TEST_CASE("every expression of wrong shape is handled without an exception") {
+    // Each statement body (and each key of it) replaced by each JSON type in turn: the
+    // walk must answer from its own checks, not from the catch-all.
+    const json bad[] = {json(), json(5), json("x"), json::array(), json::object(),
+                        json::object({{"set", 1}}), json::object({{"range", json::array({1})}})};
+    for (const char *name : {"inet", "iptables", "maps"}) {
+      const json good = fixture(name);
+      std::size_t runs = 0;
+      for (std::size_t i = 0; i < good["nftables"].size(); ++i) {
+        if (!good["nftables"][i].contains("rule"))
+          continue;
+        const json &exprs = good["nftables"][i]["rule"]["expr"];
+        for (std::size_t j = 0; j < exprs.size(); ++j) {
+          std::vector<std::string> keys = {""};
+          const json &body = exprs[j].begin().value();
+          if (body.is_object())
+            for (const auto &kv : body.items())
+              keys.push_back(kv.key());
+          for (const std::string &key : keys)
+            for (const json &b : bad) {
+              json doc = good;
+              json &target = doc["nftables"][i]["rule"]["expr"][j].begin().value();
+              (key.empty() ? target : target[key]) = b;
+              for (std::uint16_t port : {5001, 8001, 9001}) {
+                FirewallVerdict v = input_verdict(doc, flow(k_peer, port));
+                ++runs;
+                CHECK_MESSAGE(v.evidence.rfind("the ruleset could not be evaluated", 0) != 0,
+                              name << " rule " << i << " expr " << j << " key '" << key
+                                   << "' = " << b.dump() << ": " << v.evidence);
+              }
+            }
+        }
+      }
+      CHECK(runs > 100);
+    }
+  }
+
+  TEST_CASE("a flow without an address family is unknown") {
+    UdpFlow none;
+    none.dport = 5555;
+    CHECK(input_verdict(fixture("inet"), none).outcome == FirewallOutcome::unknown);
+  }
 }
