@@ -435,7 +435,7 @@ FirewallVerdict Walk::unknown_end(const Stop &s) const {
     v.evidence = m_error;
     return v;
   }
-  v.evidence = "may drop: " + where(s.place) + ": fouctl cannot tell what " + s.note + " does";
+  v.evidence = "may drop: " + where(s.place) + ": fouctl cannot follow it: " + s.note;
   v.fix = fix_for(s.place);
   return v;
 }

@@ -312,3 +312,23 @@ TEST_SUITE("doctor::firewall") {
     CHECK(input_verdict(fixture("inet"), none).outcome == FirewallOutcome::unknown);
   }
 }
+
+TEST_SUITE("doctor::firewall") {
+  TEST_CASE("a verdict fouctl cannot follow, and a jump to a missing chain") {
+    json doc = fixture("inet");
+    for (json &o : doc["nftables"])
+      if (o.contains("rule") && o["rule"]["handle"] == 5) // udp dport 5001 counter drop
+        o["rule"]["expr"][2] = json::parse(R"({"queue": {"num": 3}})");
+    auto v = input_verdict(doc, flow(k_peer, 5001));
+    CHECK(v.outcome == FirewallOutcome::unknown);
+    CHECK(v.evidence == "may drop: table inet filter, chain input (hook input, priority 0): rule "
+                        "'udp dport 5001 counter queue' (rule 1, handle 5): fouctl cannot follow "
+                        "it: 'queue' (the datagram leaves netfilter's view)");
+    for (json &o : doc["nftables"])
+      if (o.contains("rule") && o["rule"]["handle"] == 5)
+        o["rule"]["expr"][2] = json::parse(R"({"jump": {"target": "nowhere"}})");
+    auto j = input_verdict(doc, flow(k_peer, 5001));
+    CHECK(j.outcome == FirewallOutcome::unknown);
+    CHECK(j.evidence.find("chain 'nowhere' is not in the ruleset") != std::string::npos);
+  }
+}
