@@ -1,5 +1,7 @@
 // doctor: runs the checks of doctor/table.cpp on every tunnel (or one) and prints one line
 // per finding, grouped by tunnel, then a summary. Reads only.
+#include <unistd.h>
+
 #include <algorithm>
 #include <ostream>
 
@@ -79,6 +81,10 @@ util::Result<int> cmd_doctor(const Invocation &inv, std::ostream &out, std::ostr
       return util::fail(util::ErrorKind::not_found,
                         "no fouctl tunnel '" + inv.target + "' in this network namespace");
   }
+  if (::geteuid() != 0)
+    err << "fouctl doctor: not root: relay and BPF tunnels are not listed (their control "
+           "sockets and maps are root's), and the firewall and other processes' sockets "
+           "cannot be read\n";
   auto facts = doctor::gather(std::move(tunnels), kernel.rtnl(), obs, fou);
   std::vector<std::vector<doctor::Finding>> findings;
   Counts counts;

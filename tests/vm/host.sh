@@ -65,7 +65,7 @@ ensure_tools() {
         [ip]=iproute2 [ping]=iputils-ping [socat]=socat [cpio]=cpio
         [depmod]=kmod [gzip]=gzip [timeout]=coreutils [ldd]=libc-bin
         [dpkg]=dpkg [apt-get]=apt [apt-cache]=apt [jq]=jq [iperf3]=iperf3 [ethtool]=ethtool [xz]=xz-utils
-        [strace]=strace
+        [strace]=strace [setpriv]=util-linux [nft]=nftables
     )
     local cmd missing=() pkgs=()
     for cmd in "${!pkg_of[@]}"; do
@@ -237,14 +237,14 @@ build_initrd() {
     ln -s usr/lib64 "$root/lib64"
     ln -s ../run "$root/var/run"
 
-    for bin in bash timeout ping socat jq busybox iperf3 ethtool strace; do
+    for bin in bash timeout ping socat jq busybox iperf3 ethtool strace setpriv nft; do
         copy_with_libs "$root" "$(command -v "$bin")" "/usr/bin/$bin"
     done
     copy_with_libs "$root" "$(command -v ip)" /usr/sbin/ip
     copy_with_libs "$root" "$(command -v tc)" /usr/sbin/tc
     copy_with_libs "$root" "$fouctl" /usr/sbin/fouctl
     # fouctl opens these with dlopen() when it needs them; ldd does not list them.
-    for lib in libkmod.so.2 libsystemd.so.0; do
+    for lib in libkmod.so.2 libsystemd.so.0 libnftables.so.1; do
         bin=$(ldconfig -p | awk -v l="$lib" '!p && $1 == l && /x86-64/ { p = $NF } END { print p }')
         [[ -n $bin ]] || die "cannot find $lib, which fouctl loads at run time"
         copy_with_libs "$root" "$bin" "$bin"
