@@ -24,9 +24,11 @@ namespace fouctl::test {
 
 using Errors = std::vector<config::Diagnostic>;
 
-// configs/ in the source tree: this header lives in tests/unit/.
+// configs/ in the source tree, which CMake names (tests/unit/CMakeLists.txt): not __FILE__,
+// which a package build maps to a relative path (-ffile-prefix-map=SRC=.), nor the current
+// directory, which is the build directory under ctest and dh_auto_test.
 inline std::filesystem::path examples_dir() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "configs";
+  return std::filesystem::path(FOUCTL_SOURCE_DIR) / "configs";
 }
 
 // A config of one tunnel: `base` (the required keys by default) plus `extra` (", ...").

@@ -366,7 +366,7 @@ build_image() {
     chmod 755 "$g/systemd/driver.sh"
     {
         echo "VMTEST_CASE_TIMEOUT=${FOUCTL_VM_CASE_TIMEOUT:-90}"
-        echo "VMTEST_MAX_EXPOSURE=${FOUCTL_VM_MAX_EXPOSURE:-2.0}"
+        echo "VMTEST_MAX_EXPOSURE=${FOUCTL_VM_MAX_EXPOSURE:-}"
         echo "VMTEST_DELIVERY=$PAYLOAD_KIND"
     } >"$g/config"
     cp "$sd_dir/fouctl-vmtest.service" "$root/etc/systemd/system/"

@@ -1,20 +1,24 @@
 #!/bin/bash
-# systemd-analyze security rates each fouctl unit at most VMTEST_MAX_EXPOSURE.
+# systemd-analyze security rates each fouctl unit at most its ceiling: 1.5 for fouctl.service,
+# 1.7 for the relay's (tests/netns/cases/50_package.sh says why), or VMTEST_MAX_EXPOSURE for
+# both when it is set.
 # shellcheck source-path=SCRIPTDIR source=../../lib.sh
 . "$(dirname "$0")/../../lib.sh"
 # shellcheck source=../helpers.sh
 . "$(dirname "$0")/../helpers.sh"
 
-max=${VMTEST_MAX_EXPOSURE:-2.0}
 units=(fouctl.service)
 unit_file fouctl-relay@.service >/dev/null && units+=("$RELAY_UNIT")
 bad=() seen=()
 for u in "${units[@]}"; do
+    max=1.5
+    [[ $u == fouctl-relay@* ]] && max=1.7
+    [[ -n ${VMTEST_MAX_EXPOSURE:-} ]] && max=$VMTEST_MAX_EXPOSURE
     rc=0
     out=$(systemd-analyze security --no-pager "$u" 2>&1) || rc=$?
     level=$(sed -nE 's/.*Overall exposure level for [^:]*: ([0-9]+\.[0-9]+).*/\1/p' <<<"$out")
     [[ -n $level ]] || { printf '%s\n' "$out"; fail "no exposure level for $u (exit $rc)"; }
-    seen+=("$u $level")
+    seen+=("$u $level (max $max)")
     if awk -v l="$level" -v m="$max" 'BEGIN { exit !(l > m) }'; then
         bad+=("$u $level")
         log "$u: $level > $max; its unsafe settings:"
@@ -22,5 +26,5 @@ for u in "${units[@]}"; do
         grep -E '^(- |✗ )' <<<"$out" || printf '%s\n' "$out"
     fi
 done
-((${#bad[@]} == 0)) || fail "exposure above $max: ${bad[*]} (all: ${seen[*]})"
-note "exposure: ${seen[*]} (max $max)"
+((${#bad[@]} == 0)) || fail "exposure above the ceiling: ${bad[*]} (all: ${seen[*]})"
+note "exposure: ${seen[*]}"
