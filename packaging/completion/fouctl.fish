@@ -10,15 +10,17 @@ set -g __fouctl_verbs \
     'down --all -c --config -h --help' \
     'status --json -a --all -c --config -h --help' \
     'apply -c --config -h --help' \
-    'plan -c --config -h --help' \
+    'plan --json -c --config -h --help' \
     'check -c --config -h --help' \
-    'relay -c --config -v --verbose -h --help'
+    'relay -c --config -v --verbose -h --help' \
+    'doctor --json -h --help'
 # What a verb's positional argument is: "targets" (down's TARGET: a config tunnel's name or
 # rx port, or a device fouctl made; exclusive with --all and -c FILE) or "names" (a config
-# tunnel's name).
+# tunnel's name) or "devices" (a device fouctl made).
 set -g __fouctl_positional \
     'down targets' \
-    'relay names'
+    'relay names' \
+    'doctor devices'
 # The values of options that take one of a fixed set.
 set -g __fouctl_values \
     '--mode auto kernel bpf userspace' \
@@ -195,6 +197,8 @@ function __fouctl_complete
             __fouctl_devices
         case names
             __fouctl_config_tunnels (__fouctl_config_file)
+        case devices
+            __fouctl_devices
     end
 end
 

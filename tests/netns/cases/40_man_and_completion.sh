@@ -222,6 +222,10 @@ for sh in bash zsh fish; do
     # relay NAME: names (no ports) from -c FILE when given, else the default config.
     expect $sh 'fouctl relay ' alice fou2003
     expect $sh "fouctl relay -c $tmp/other.json " bob
+    # doctor NAME: the devices fouctl made in the namespace.
+    expect $sh 'fouctl doctor ' fou3001
+    expect $sh "fouctl -n ${ns}2 doctor " fou5001
+    expect $sh 'fouctl doctor fou3001 '
     # A file: zsh's compadd gets the name without its directory (the directory is its -W).
     if [[ $sh == zsh ]]; then
         expect $sh "fouctl check -c $tmp/oth" other.json
