@@ -97,7 +97,7 @@ Finding check_port(const Facts &f) {
       auto r = make("port", Severity::fail, "the FOU " + port + " is not open: nothing receives the peer's datagrams");
       for (const auto *s : others)
         r.evidence.push_back("held instead by " + socket_text(*s));
-      r.fix = "fouctl apply  (or fouctl up again)";
+      r.fix = "the same fouctl up again (or fouctl apply, for a tunnel of the config)";
       return r;
     }
     if (f.fou_port && (f.fou_port->type != type || (type == 1 && k && f.fou_port->ipproto != k->ipproto))) {
@@ -107,7 +107,7 @@ Finding check_port(const Facts &f) {
       r.evidence.push_back(fmt::format("the tunnel ({}, {}) needs {}", t.kind, t.encap,
                                        type == 2 ? std::string("a GUE port")
                                                  : "ipproto " + std::to_string(k ? k->ipproto : 4)));
-      r.fix = "remove the other port (" + f.fou_port->ip_command("del") + "), then fouctl apply";
+      r.fix = f.fou_port->ip_command("del") + "  (the other owner's port), then the same fouctl up (or apply) again";
       return r;
     }
   }

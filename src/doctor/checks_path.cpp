@@ -82,10 +82,10 @@ Finding check_mtu(const Facts &f) {
   r.evidence.push_back(path_text);
   r.evidence.push_back("full-size packets leave as outer fragments or are answered "
                        "\"fragmentation needed\", and links that drop fragments carry nothing big");
-  r.fix = t.mtu_auto ? "fouctl apply  (the MTU follows the underlay: it becomes " +
-                           std::to_string(fits) + ")"
-                     : fmt::format("ip link set dev {} mtu {}  (and give {} in the config)", t.name,
-                                   fits, fits);
+  // Not "fouctl apply": for a tunnel made with `up` that would remove it.
+  r.fix = fmt::format("ip link set dev {} mtu {}", t.name, fits) +
+          (t.mtu_auto ? "  (or the same fouctl up, or apply for a config's tunnel: the MTU follows the underlay)"
+                      : "  (and give " + std::to_string(fits) + " where the tunnel is defined)");
   return r;
 }
 

@@ -99,9 +99,9 @@ TEST_SUITE("doctor::checks") {
     auto r = only(f, "mtu");
     CHECK(r.severity == Severity::fail);
     CHECK(r.message.find("1472 + 28 headers = 1500 > 1200; 1172 would fit") != std::string::npos);
-    CHECK(r.fix == "ip link set dev fou5555 mtu 1172  (and give 1172 in the config)");
+    CHECK(r.fix == "ip link set dev fou5555 mtu 1172  (and give 1172 where the tunnel is defined)");
     f.tunnel.mtu_auto = true;
-    CHECK(only(f, "mtu").fix.find("fouctl apply") == 0);
+    CHECK(only(f, "mtu").fix.find("ip link set dev fou5555 mtu 1172  (or the same fouctl up") == 0);
     f.path.route_mtu = 1600; // a route's mtu wins over the device's
     CHECK(only(f, "mtu").severity == Severity::ok);
     f.path.route_mtu = 0;
