@@ -4,6 +4,8 @@
 #include <optional>
 #include <ostream>
 
+#include <nlohmann/json.hpp>
+
 #include "fouctl/backend/choose.hpp"
 #include "fouctl/backend/reconcile.hpp"
 #include "fouctl/backend/systemd.hpp"
@@ -11,6 +13,7 @@
 #include "fouctl/cli/check.hpp"
 #include "fouctl/cli/commands.hpp"
 #include "fouctl/kind/kind.hpp"
+#include "fouctl/plan/json.hpp"
 
 namespace fouctl::cli {
 
@@ -38,6 +41,14 @@ std::optional<std::string> mtu_note(const Reconcile &r, const plan::Action &a) {
   return "MTU " + std::to_string(it->second.mtu) + " of '" + a.tunnel + "': " + it->second.source;
 }
 
+// Each action's note ("" for none), in the actions' order.
+std::vector<std::string> notes_of(const Reconcile &r) {
+  std::vector<std::string> notes;
+  for (const auto &a : r.actions)
+    notes.push_back(mtu_note(r, a).value_or(""));
+  return notes;
+}
+
 util::Status prepare(Reconcile &r, const Invocation &inv, std::ostream &err, bool load_modules) {
   FOUCTL_TRY_ASSIGN(auto cfg, load_config_file(inv.config_path, err));
   FOUCTL_TRY_ASSIGN(auto mtus, backend::resolve_mtus(r.kernel.rtnl(), cfg.tunnels));
@@ -61,32 +72,31 @@ util::Status prepare(Reconcile &r, const Invocation &inv, std::ostream &err, boo
 
 } // namespace
 
-util::Result<std::vector<plan::Action>> pending_actions(const Invocation &inv, std::ostream &err) {
+util::Result<Pending> pending_actions(const Invocation &inv, std::ostream &err) {
   FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
   FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
   FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
   Reconcile r{kernel, relay, bpf};
   FOUCTL_TRY(prepare(r, inv, err, false));
-  return r.actions;
+  auto notes = notes_of(r);
+  return Pending{std::move(r.actions), std::move(notes)};
 }
 
 util::Result<int> cmd_plan(const Invocation &inv, std::ostream &out, std::ostream &err) {
-  FOUCTL_TRY_ASSIGN(auto kernel, backend::KernelBackend::open());
-  FOUCTL_TRY_ASSIGN(auto relay, backend::UserspaceBackend::open());
-  FOUCTL_TRY_ASSIGN(auto bpf, backend::BpfBackend::open());
-  Reconcile r{kernel, relay, bpf};
-  FOUCTL_TRY(prepare(r, inv, err, false));
-  const auto &actions = r.actions;
-  for (const auto &a : actions) {
-    out << plan::describe(a) << '\n';
-    if (auto note = mtu_note(r, a))
-      out << "    # " << *note << '\n';
+  FOUCTL_TRY_ASSIGN(auto p, pending_actions(inv, err));
+  // Printed whole or not at all: an error above leaves stdout empty for a consumer.
+  if (inv.json) {
+    out << plan::plan_to_json(p.actions, inv.config_path, p.notes).dump(2) << '\n';
+  } else {
+    for (std::size_t i = 0; i < p.actions.size(); ++i) {
+      out << plan::describe(p.actions[i]) << '\n';
+      if (!p.notes[i].empty())
+        out << "    # " << p.notes[i] << '\n';
+    }
+    if (p.actions.empty())
+      out << "nothing to do: the system matches " << inv.config_path << '\n';
   }
-  if (actions.empty()) {
-    out << "nothing to do: the system matches " << inv.config_path << '\n';
-    return k_exit_ok;
-  }
-  return k_exit_drift;
+  return p.actions.empty() ? k_exit_ok : k_exit_drift;
 }
 
 util::Result<int> cmd_apply(const Invocation &inv, std::ostream &, std::ostream &err) {

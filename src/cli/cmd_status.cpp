@@ -12,6 +12,7 @@
 #include "fouctl/backend/underlay.hpp"
 #include "fouctl/backend/userspace.hpp"
 #include "fouctl/cli/commands.hpp"
+#include "fouctl/plan/json.hpp"
 
 namespace fouctl::cli {
 
@@ -175,11 +176,12 @@ util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostr
       std::erase_if(s.addresses, [](const util::Prefix &p) { return p.addr.is_link_local(); });
   }
   // Drift: what apply would change, against -c FILE or the default config if it exists.
-  std::vector<plan::Action> drift;
+  Pending pending;
   bool compared = inv.config_given || ::access(inv.config_path.c_str(), F_OK) == 0;
   if (compared) {
-    FOUCTL_TRY_ASSIGN(drift, pending_actions(inv, err));
+    FOUCTL_TRY_ASSIGN(pending, pending_actions(inv, err));
   }
+  const auto &drift = pending.actions;
   auto drift_of = [&](const std::string &name) {
     std::vector<std::string> d;
     for (const auto &a : drift)
@@ -198,10 +200,7 @@ util::Result<int> cmd_status(const Invocation &inv, std::ostream &out, std::ostr
     nlohmann::json doc{{"tunnels", arr}};
     if (compared) {
       doc["config"] = inv.config_path;
-      auto d = nlohmann::json::array();
-      for (const auto &a : drift)
-        d.push_back(plan::describe(a));
-      doc["drift"] = d;
+      doc["drift"] = plan::plan_to_json(drift, inv.config_path, pending.notes);
     }
     out << doc.dump(2) << '\n';
   } else {

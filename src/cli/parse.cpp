@@ -122,6 +122,7 @@ util::Result<Invocation> parse(const std::vector<std::string> &args) {
   auto *apply_config = apply->add_option("-c,--config", inv.config_path, "Config file");
   auto *plan = app.add_subcommand("plan", "Show what apply would do; exit 3 if anything");
   auto *plan_config = plan->add_option("-c,--config", inv.config_path, "Config file");
+  plan->add_flag("--json", inv.json, "Machine-readable output, schema fouctl-plan/1 (see fouctl(8))");
   auto *check = app.add_subcommand("check", "Validate a config file (no privileges needed)");
   auto *check_config = check->add_option("-c,--config", inv.config_path, "Config file");
   auto *relay = app.add_subcommand(

@@ -79,6 +79,12 @@ TEST_SUITE("cli::parse") {
     auto s = p({"status", "--json"});
     REQUIRE(s);
     CHECK(s->json);
+    auto pl = p({"plan", "--json", "-c", "x.json"});
+    REQUIRE(pl);
+    CHECK(pl->verb == cli::Verb::plan);
+    CHECK(pl->json);
+    CHECK(pl->config_path == "x.json");
+    CHECK_FALSE(p({"plan", "-c", "x.json"})->json);
     auto v = p({"--version"});
     REQUIRE(v);
     CHECK(v->verb == cli::Verb::version);

@@ -1,6 +1,8 @@
 #pragma once
 // One function per verb (cmd_<verb>.cpp), dispatched from a table in run.cpp.
 #include <iosfwd>
+#include <string>
+#include <vector>
 
 #include "fouctl/backend/reporter.hpp"
 #include "fouctl/cli/invocation.hpp"
@@ -26,7 +28,11 @@ private:
 util::Result<backend::NamespaceLock> take_lock(StreamReporter &reporter);
 
 // What apply would do with the config at inv.config_path (nothing is changed).
-util::Result<std::vector<plan::Action>> pending_actions(const Invocation &inv, std::ostream &err);
+struct Pending {
+  std::vector<plan::Action> actions;
+  std::vector<std::string> notes; // notes[i]: where actions[i]'s MTU came from, or ""
+};
+util::Result<Pending> pending_actions(const Invocation &inv, std::ostream &err);
 
 util::Result<int> cmd_apply(const Invocation &inv, std::ostream &out, std::ostream &err);
 util::Result<int> cmd_plan(const Invocation &inv, std::ostream &out, std::ostream &err);

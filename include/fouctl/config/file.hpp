@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "fouctl/config/tunnel.hpp"
 
 namespace fouctl::config {
@@ -75,6 +77,10 @@ ParseOutcome parse_config(std::string_view text);
 // The config file that describes `tunnels`: parse_config() of it gives them back. Keys at
 // their default are left out. (`up` hands a relay unit its tunnel this way.)
 std::string write_config(const std::vector<TunnelSpec> &tunnels);
+
+// One tunnel object of that file, keys in the file's order (`plan --json` shows a tunnel
+// it creates or removes this way).
+nlohmann::ordered_json tunnel_to_json(const TunnelSpec &t);
 
 // "fouctl.json: /tunnels/0/rx_port: 70000 is not a number from 1 to 65535"; `source` names
 // the file (left out when empty).
