@@ -96,6 +96,13 @@ log "the collection installed as documented, the example playbook and an invento
     fail "ansible-galaxy collection install failed"
 [[ -f $ANSIBLE_COLLECTIONS_PATH/ansible_collections/fouctl/net/plugins/modules/tunnels.py ]] ||
     fail "the collection is not in $ANSIBLE_COLLECTIONS_PATH"
+# The documentation parses (a YAML slip makes ansible-doc fail) and lists every option.
+out=$(documented ansible-doc fouctl.net.tunnels) || fail "ansible-doc fouctl.net.tunnels failed"
+for opt in config path netns state executable; do
+    grep -q "^- $opt\$" <<<"$out" || fail "ansible-doc fouctl.net.tunnels does not list option '$opt'"
+done
+out=$(documented ansible-doc -t filter fouctl.net.mesh_config) || fail "ansible-doc of the filter failed"
+grep -q '^- port_base$' <<<"$out" || fail "ansible-doc of the filter does not list 'port_base'"
 cp "$repo/packaging/ansible/examples/site.yml" "$work/site.yml"
 # README shows examples/site.yml and examples/inventory.yml: they must be what it shows.
 for f in site.yml inventory.yml; do

@@ -91,8 +91,8 @@ EXAMPLES = r"""
 RETURN = r"""
 plan:
   description:
-    - C(fouctl plan --json) before any change (with I(state=present)): what was done, or in check
-      mode what would be. C(changes) lists each step with C(action), C(object), C(tunnel),
+    - C(fouctl plan --json) before any change (with I(state=present)), that is what was done, or in
+      check mode what would be. C(changes) lists each step with C(action), C(object), C(tunnel),
       C(command) and C(before)/C(after); C(pending) counts them.
   returned: state is present
   type: dict
