@@ -120,6 +120,22 @@ done
 [[ $(dpkg-query -W -f='${Conffiles}' fouctl) == *" /etc/fouctl/fouctl.json "* ]] ||
     fail "/etc/fouctl/fouctl.json is not a conffile"
 check timeout 10 /usr/sbin/fouctl check -c /etc/fouctl/fouctl.json
+# The Ansible collection ships uncompressed in the docs and installs from there as its
+# README documents (into $work, not ~/.ansible).
+for f in galaxy.yml README.md plugins/modules/tunnels.py plugins/module_utils/fouctl_mesh.py \
+    plugins/filter/mesh.py roles/mesh/tasks/main.yml; do
+    [[ -f /usr/share/doc/fouctl/ansible/$f ]] || fail "the package did not install /usr/share/doc/fouctl/ansible/$f"
+done
+if command -v ansible-galaxy >/dev/null; then
+    grep -qxF 'ansible-galaxy collection install /usr/share/doc/fouctl/ansible' \
+        "$repo/packaging/ansible/README.md" || fail "packaging/ansible/README.md no longer documents the install"
+    check env ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_LOCAL_TEMP="$work/ansible-tmp" \
+        timeout 60 ansible-galaxy collection install /usr/share/doc/fouctl/ansible
+    [[ -f $work/collections/ansible_collections/fouctl/net/plugins/modules/tunnels.py ]] ||
+        fail "ansible-galaxy did not install fouctl.net from /usr/share/doc/fouctl/ansible"
+else
+    log "no ansible-galaxy (ansible-core): the packaged collection is not installed"
+fi
 [[ -L $wants_link ]] || fail "the postinst did not enable fouctl.service ($wants_link)"
 # The relay's system user (sysusers.d) and the runtime directory it may bind in
 # (tmpfiles.d). Like every Debian system user, _fouctl stays after a purge.
