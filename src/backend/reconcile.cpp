@@ -91,7 +91,7 @@ Status run_one(Live &live, Observed &obs, const plan::Action &a, Reporter &repor
       FOUCTL_TRY(live.bpf->up(spec, reporter));
     } else if (live.relay_units) {
       reporter.action("systemctl start fouctl-relay@" + spec.name + ".service");
-      FOUCTL_TRY(start_relay_unit(spec.name));
+      FOUCTL_TRY(start_relay_unit(spec));
     } else {
       bool changed = false;
       FOUCTL_TRY(live.relay.up(spec, {}, reporter, changed));

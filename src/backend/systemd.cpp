@@ -142,6 +142,9 @@ std::string up_dropin_dir(const std::string &name) {
   return "/run/systemd/system/" + relay_unit(name) + ".d";
 }
 std::string up_dropin(const std::string &name) { return up_dropin_dir(name) + "/50-fouctl-up.conf"; }
+std::string peer_dropin(const std::string &name) {
+  return up_dropin_dir(name) + "/60-fouctl-peer.conf";
+}
 
 util::Status write_file(const std::string &path, const std::string &text, mode_t mode) {
   std::string tmp = path + ".tmp";
@@ -168,9 +171,10 @@ util::Status make_dir(const std::string &path, mode_t mode) {
   return {};
 }
 
-// Removes what `up` wrote for `name`; true if there was anything.
+// Removes what `up` and start_relay_unit wrote for `name`; true if there was anything.
 bool remove_up_files(const std::string &name) {
   bool any = ::unlink(up_dropin(name).c_str()) == 0;
+  any = (::unlink(peer_dropin(name).c_str()) == 0) || any;
   ::rmdir(up_dropin_dir(name).c_str());
   any = (::unlink(up_config(name).c_str()) == 0) || any;
   return any;
@@ -178,11 +182,33 @@ bool remove_up_files(const std::string &name) {
 
 } // namespace
 
-util::Status start_relay_unit(const std::string &name) {
+std::string relay_peer_dropin(const config::TunnelSpec &spec) {
+  return "# Written by fouctl for the relay of tunnel '" + spec.name +
+         "'; `fouctl down` removes it.\n"
+         "# The relay's sockets may talk to its peer only (TUN traffic is not a socket's).\n"
+         "[Service]\nIPAddressDeny=any\nIPAddressAllow=" +
+         spec.peer.to_string() + "\n";
+}
+
+util::Status start_relay_unit(const config::TunnelSpec &spec) {
+  const std::string &name = spec.name;
   const std::string unit = relay_unit(name);
   // The unit's relay runs as the service user, which cannot make the directory itself.
   FOUCTL_TRY(runtime_dir(true));
-  FOUCTL_TRY(manager_call("starting " + unit, "StartUnit", "ss", unit.c_str(), "replace"));
+  auto undo = [&](util::Error e) {
+    if (remove_up_files(name))
+      (void)reload_manager();
+    return tl::unexpected(std::move(e));
+  };
+  // The peer's allow list: a runtime drop-in, so systemd reloads before the start.
+  if (auto r = make_dir(up_dropin_dir(name), 0755); !r)
+    return undo(r.error());
+  if (auto r = write_file(peer_dropin(name), relay_peer_dropin(spec), 0644); !r)
+    return undo(r.error());
+  if (auto r = reload_manager(); !r)
+    return undo(r.error());
+  if (auto r = manager_call("starting " + unit, "StartUnit", "ss", unit.c_str(), "replace"); !r)
+    return undo(r.error());
   // StartUnit queues a job; the relay is ready once its control socket answers.
   auto deadline = std::chrono::steady_clock::now() + k_start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -192,8 +218,9 @@ util::Status start_relay_unit(const std::string &name) {
   }
   // Do not leave it restarting in a loop.
   (void)manager_call("stopping " + unit, "StopUnit", "ss", unit.c_str(), "replace");
-  return fail(ErrorKind::system, unit + " did not start its relay within 15 s; see 'journalctl -u " +
-                                     unit + "'");
+  return undo(fail(ErrorKind::system, unit + " did not start its relay within 15 s; see "
+                                                  "'journalctl -u " + unit + "'")
+                  .value());
 }
 
 util::Status start_up_relay_unit(const config::TunnelSpec &spec, Reporter &reporter) {
@@ -215,10 +242,8 @@ util::Status start_up_relay_unit(const config::TunnelSpec &spec, Reporter &repor
                           0644);
       !r)
     return undo(r.error());
-  if (auto r = reload_manager(); !r)
-    return undo(r.error());
   reporter.action("systemctl start " + relay_unit(name) + "   # settings: " + up_config(name));
-  if (auto r = start_relay_unit(name); !r)
+  if (auto r = start_relay_unit(spec); !r)
     return undo(r.error());
   return {};
 }

@@ -17,7 +17,11 @@ bool relay_units_usable();
 // systemctl start fouctl-relay@NAME.service, over systemd's private bus socket (as root)
 // or the system bus; then waits (bounded) for the relay's control socket.
 // When the relay does not come, the unit is stopped again.
-util::Status start_relay_unit(const std::string &name);
+// Before the start, a runtime drop-in (relay_peer_dropin) limits the unit's IP traffic to the
+// tunnel's peer; it goes with the relay (forget_up_relay_unit).
+util::Status start_relay_unit(const config::TunnelSpec &spec);
+// The drop-in's text: IPAddressDeny=any, IPAddressAllow=PEER.
+std::string relay_peer_dropin(const config::TunnelSpec &spec);
 
 // `up` of a relay tunnel when systemd runs the host: writes the tunnel as a one-tunnel config
 // to /run/fouctl/up/NAME.json, a runtime drop-in that hands it to fouctl-relay@NAME.service
@@ -25,7 +29,7 @@ util::Status start_relay_unit(const std::string &name);
 // removes what it wrote.
 util::Status start_up_relay_unit(const config::TunnelSpec &spec, Reporter &reporter);
 
-// After such a relay stopped: removes its drop-in and config (nothing if `up` made none).
+// After a relay unit stopped: removes its drop-ins and `up`'s config (nothing if none).
 void forget_up_relay_unit(const std::string &name);
 
 } // namespace fouctl::backend
