@@ -209,12 +209,13 @@ custom_link() {
     wait_udp_port "$ns" "$wire"
 }
 
-# ping_all NS ADDR [PING_ARGS...]: pings ADDR from NS (default -c 3 -W 2)
-# and fails unless every echo is answered.
+# ping_all NS ADDR [PING_ARGS...]: pings ADDR from NS (default -c 3 -i 0.2 -W 2: three
+# echoes 0.2 s apart, as root may; ping's default second between them made pings most of
+# some cases' time) and fails unless every echo is answered.
 ping_all() {
     local ns=$1 addr=$2 out rc=0
     shift 2
-    (($#)) || set -- -c 3 -W 2
+    (($#)) || set -- -c 3 -i 0.2 -W 2
     out=$(in_ns "$ns" ping -n "$@" "$addr" 2>&1) || rc=$?
     printf '%s\n' "$out"
     if ((rc != 0)) || [[ $out != *" 0% packet loss"* ]]; then
