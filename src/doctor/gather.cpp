@@ -73,26 +73,33 @@ std::optional<int> read_conf(const std::string &dev, const std::string &key) {
   }
 }
 
-ModuleFacts module(const std::string &name, const std::string &option) {
+// One libkmod lookup per module and run, however many tunnels ask.
+using ModuleCache = std::map<std::string, ModuleFacts>;
+
+ModuleFacts module(ModuleCache &cache, const std::string &name, const std::string &option) {
+  if (auto it = cache.find(name); it != cache.end())
+    return it->second;
   auto s = kmod::module_state(name);
   ModuleFacts m{name, option};
   m.state = s.state == kmod::ModuleState::State::loaded      ? ModuleFacts::State::loaded
             : s.state == kmod::ModuleState::State::available ? ModuleFacts::State::available
                                                              : ModuleFacts::State::missing;
   m.why = s.why;
+  cache.emplace(name, m);
   return m;
 }
 
-std::vector<ModuleFacts> modules_for(const backend::TunnelStatus &t) {
+std::vector<ModuleFacts> modules_for(ModuleCache &cache, const backend::TunnelStatus &t) {
   const bool v6 = t.peer.family == 6;
   std::vector<ModuleFacts> out;
-  out.push_back(v6 ? module("fou6", "CONFIG_IPV6_FOU") : module("fou", "CONFIG_NET_FOU"));
+  out.push_back(v6 ? module(cache, "fou6", "CONFIG_IPV6_FOU") : module(cache, "fou", "CONFIG_NET_FOU"));
   for (const auto *k : kind::all())
     if (t.kind == k->name) {
-      out.push_back(module(k->module, k->config_option));
+      out.push_back(module(cache, k->module, k->config_option));
       return out;
     }
-  out.push_back(v6 ? module("ip6_tunnel", "CONFIG_IPV6_TUNNEL") : module("ipip", "CONFIG_NET_IPIP"));
+  out.push_back(v6 ? module(cache, "ip6_tunnel", "CONFIG_IPV6_TUNNEL")
+                   : module(cache, "ipip", "CONFIG_NET_IPIP"));
   return out;
 }
 
@@ -177,11 +184,12 @@ std::vector<Facts> gather(std::vector<backend::TunnelStatus> tunnels, nl::Socket
   const auto udp6 = read_text("/proc/net/udp6").value_or("");
   std::vector<Facts> out;
   std::set<std::uint64_t> inodes;
+  ModuleCache modules;
   for (auto &t : tunnels) {
     Facts f;
     f.tunnel = std::move(t);
     const auto &s = f.tunnel;
-    f.modules = modules_for(s);
+    f.modules = modules_for(modules, s);
     f.path = path_to(rt, s);
     // Decapsulated packets appear on the tunnel's device, or with BPF on the underlay.
     f.rp_dev = s.mode == "bpf" ? s.underlay : s.name;
