@@ -21,8 +21,8 @@ repo=$(cd "$(dirname "$0")/../../.." && pwd)
 # relay's 1.7 is what a unit that sets its own device up can reach: the capabilities it holds
 # while it does (AmbientCapabilities, CAP_NET_ADMIN, CAP_NET_BIND_SERVICE) and capset(2), with
 # which it drops them, are 0.5 of it (README, "Package, services, man pages"). A running
-# instance also gets the peer's IP allow list from fouctl (a runtime drop-in): 1.5, checked
-# under systemd by the vm-systemd lane (11_units_security).
+# instance also gets the peer's IP allow list from fouctl (a runtime drop-in), which systemd
+# rates 0.1 lower only; the vm-systemd lane checks the instance (11_units_security).
 declare -A max_exposure=([fouctl.service]=1.5 [fouctl-relay@.service]=1.7)
 units=(fouctl.service fouctl-relay@.service)
 wants_link=/etc/systemd/system/multi-user.target.wants/fouctl.service

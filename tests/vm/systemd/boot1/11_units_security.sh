@@ -1,8 +1,8 @@
 #!/bin/bash
-# systemd-analyze security rates each fouctl unit at most 1.5: fouctl.service, and the
-# running relay instance with the peer's allow list apply gives it (the bare template is
-# 1.7 offline: tests/netns/cases/50_package.sh says why), or VMTEST_MAX_EXPOSURE for both
-# when it is set.
+# systemd-analyze security rates each fouctl unit at most its ceiling: 1.5 for fouctl.service,
+# 1.7 for the running relay instance (tests/netns/cases/50_package.sh says why; the peer's
+# IP allow list apply gives it counts 0.1, not 0.2: systemd rates only a localhost-only list
+# as closed), or VMTEST_MAX_EXPOSURE for both when it is set.
 # shellcheck source-path=SCRIPTDIR source=../../lib.sh
 . "$(dirname "$0")/../../lib.sh"
 # shellcheck source=../helpers.sh
@@ -13,6 +13,7 @@ unit_file fouctl-relay@.service >/dev/null && units+=("$RELAY_UNIT")
 bad=() seen=()
 for u in "${units[@]}"; do
     max=1.5
+    [[ $u == fouctl-relay@* ]] && max=1.7
     [[ -n ${VMTEST_MAX_EXPOSURE:-} ]] && max=$VMTEST_MAX_EXPOSURE
     rc=0
     out=$(systemd-analyze security --no-pager "$u" 2>&1) || rc=$?
