@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "fouctl/doctor/procfs.hpp"
 #include "fouctl/kind/kind.hpp"
@@ -43,12 +44,8 @@ std::optional<std::string> read_text(const std::string &path) {
   return text;
 }
 
-std::optional<int> read_sysctl(const std::string &key) {
-  std::string path = "/proc/sys/" + key;
-  for (auto &c : path)
-    if (c == '.')
-      c = '/';
-  // Device names may hold dots; the caller passes those keys with '/' already.
+// A sysctl file's integer.
+std::optional<int> read_int(const std::string &path) {
   auto text = read_text(path);
   if (!text)
     return std::nullopt;
@@ -59,18 +56,20 @@ std::optional<int> read_sysctl(const std::string &key) {
   }
 }
 
+// net.ipv4.ip_forward -> /proc/sys/net/ipv4/ip_forward (keys without device names).
+std::optional<int> read_sysctl(const std::string &key) {
+  std::string path = "/proc/sys/" + key;
+  for (auto &c : path)
+    if (c == '.')
+      c = '/';
+  return read_int(path);
+}
+
 // net.ipv4.conf.DEV.rp_filter: DEV taken as it is (names like "eth0.100" hold dots).
 std::optional<int> read_conf(const std::string &dev, const std::string &key) {
   if (dev.empty() || dev.find('/') != std::string::npos || dev == "." || dev == "..")
     return std::nullopt;
-  auto text = read_text("/proc/sys/net/ipv4/conf/" + dev + "/" + key);
-  if (!text)
-    return std::nullopt;
-  try {
-    return std::stoi(*text);
-  } catch (const std::exception &) {
-    return std::nullopt;
-  }
+  return read_int("/proc/sys/net/ipv4/conf/" + dev + "/" + key);
 }
 
 // One libkmod lookup per module and run, however many tunnels ask.
@@ -185,6 +184,11 @@ std::vector<Facts> gather(std::vector<backend::TunnelStatus> tunnels, nl::Socket
   std::vector<Facts> out;
   std::set<std::uint64_t> inodes;
   ModuleCache modules;
+  // Namespace-wide: read once for every tunnel.
+  const auto rp_all = read_conf("all", "rp_filter");
+  const auto rp_drops = parse_netstat(netstat, "TcpExt", "IPReversePathFilter");
+  const auto forward4 = read_sysctl("net.ipv4.ip_forward");
+  const auto forward6 = read_sysctl("net.ipv6.conf.all.forwarding");
   for (auto &t : tunnels) {
     Facts f;
     f.tunnel = std::move(t);
@@ -193,16 +197,16 @@ std::vector<Facts> gather(std::vector<backend::TunnelStatus> tunnels, nl::Socket
     f.path = path_to(rt, s);
     // Decapsulated packets appear on the tunnel's device, or with BPF on the underlay.
     f.rp_dev = s.mode == "bpf" ? s.underlay : s.name;
-    f.rp_filter_all = read_conf("all", "rp_filter");
+    f.rp_filter_all = rp_all;
     f.rp_filter_dev = read_conf(f.rp_dev, "rp_filter");
-    f.rp_drops = parse_netstat(netstat, "TcpExt", "IPReversePathFilter");
+    f.rp_drops = rp_drops;
     bool v4 = false, v6 = false;
     for (const auto &p : s.routes)
       (p.addr.family == 6 ? v6 : v4) = true;
     f.forwarding = true;
-    for (const auto &[on, key] : {std::pair{v4, "net.ipv4.ip_forward"},
-                                  std::pair{v6, "net.ipv6.conf.all.forwarding"}})
-      if (on && read_sysctl(key).value_or(1) == 0) {
+    for (const auto &[on, value, key] : {std::tuple{v4, forward4, "net.ipv4.ip_forward"},
+                                         std::tuple{v6, forward6, "net.ipv6.conf.all.forwarding"}})
+      if (on && value.value_or(1) == 0) {
         f.forwarding = false;
         f.forwarding_keys.emplace_back(key);
       }
